@@ -1,0 +1,1 @@
+"""Retention levels and exact downsampling."""

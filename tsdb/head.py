@@ -1,0 +1,169 @@
+"""Head segments: the writable, memory-mapped, time-major part of a block.
+
+A head segment holds buckets x rows for a contiguous range of series rows of one block, in
+the compact column form of tsdb/FORMAT.md (count and last always; sum, min, max, sumsq only
+meaningful where count >= 2; slot only at rollup levels).  Time-major means all series of one bucket are adjacent, so a
+batch of points for one timestamp writes one contiguous stretch per column.  Files are
+created sparse (ftruncate), so columns never touched — the four extras, for a sender that
+writes once per step — cost neither disk nor memory.
+
+Writes land in the page cache through the mapping, so a killed process loses nothing it
+has written; `flush()` (msync) bounds what a power loss can take.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+
+from rollup import stats as st
+
+from .errors import CorruptFile
+from .format import HEAD_COLUMNS, PAGE, HeadHeader, pack_head, unpack_head
+from .layout import fsync_dir
+
+
+class HeadSegment:
+    """An open head segment: its header and one numpy view per column over the mapping."""
+
+    def __init__(self, path: Path, header: HeadHeader, fileno: int, mapping: mmap.mmap):
+        self.path = path
+        self.header = header
+        self._fd = fileno
+        self._mm = mapping
+        shape = (header.buckets, header.row_cap)
+        self.cols: dict[str, np.ndarray] = {}
+        for name, (offset, dtype) in header.column_offsets().items():
+            n = header.buckets * header.row_cap
+            self.cols[name] = np.frombuffer(mapping, dtype=dtype, count=n, offset=offset).reshape(shape)
+        self._flat = {name: a.reshape(-1) for name, a in self.cols.items()}
+
+    @property
+    def row_start(self) -> int:
+        return self.header.row_start
+
+    @property
+    def row_end(self) -> int:
+        return self.header.row_start + self.header.row_cap
+
+    @classmethod
+    def create(cls, path: Path, header: HeadHeader) -> "HeadSegment":
+        """A new zeroed (sparse) segment, made visible only once complete (temp + rename)."""
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            os.ftruncate(fd, header.file_size())
+            os.pwrite(fd, pack_head(header), 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, path)
+        fsync_dir(path.parent)
+        return cls.open(path)
+
+    @classmethod
+    def open(cls, path: Path) -> "HeadSegment":
+        fd = os.open(path, os.O_RDWR)
+        try:
+            header = unpack_head(path, os.pread(fd, PAGE, 0))
+            size = os.fstat(fd).st_size
+            if size != header.file_size():
+                raise CorruptFile(path, f"size {size} does not match header ({header.file_size()})")
+            mapping = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+        except BaseException:
+            os.close(fd)
+            raise
+        return cls(path, header, fd, mapping)
+
+    def cells(self, buckets: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Flat cell numbers of (bucket within block, absolute row) pairs."""
+        return buckets * self.header.row_cap + (rows - self.header.row_start)
+
+    def merge_points(self, cells: np.ndarray, new: st.Stats) -> None:
+        """Merge new stats into distinct cells; `new` is later than what is stored."""
+        count, last = self._flat["count"], self._flat["last"]
+        old = count[cells]
+        fresh = (old == 0) & (new.count == 1)
+        if fresh.all():
+            count[cells] = 1
+            last[cells] = new.last
+            if self._has_slots:
+                self._flat["slot"][cells] = new.slot
+            return
+        if fresh.any():
+            count[cells[fresh]] = 1
+            last[cells[fresh]] = new.last[fresh]
+            if self._has_slots:
+                self._flat["slot"][cells[fresh]] = new.slot[fresh]
+            rest = ~fresh
+            cells, old, new = cells[rest], old[rest], new.take(rest)
+        f = self._flat
+        stored = st.from_compact(old, last[cells], f["sum"][cells], f["min"][cells], f["max"][cells],
+                                 f["sumsq"][cells], f["slot"][cells] if self._has_slots else None)
+        self._store(cells, st.merge(stored, new))
+
+    @property
+    def _has_slots(self) -> bool:
+        """Rollup levels keep `slot`; at the raw level it is always 0 and never touched."""
+        return self.header.level > 0
+
+    def _store(self, cells: np.ndarray, s: st.Stats) -> None:
+        self._flat["count"][cells] = s.count
+        self._flat["last"][cells] = s.last
+        if self._has_slots:
+            self._flat["slot"][cells] = np.maximum(s.slot, 0)
+        multi = s.count >= 2
+        if multi.any():
+            where = cells[multi]
+            for name in ("sum", "min", "max", "sumsq"):
+                self._flat[name][where] = getattr(s, name)[multi]
+
+    def overwrite(self, bucket0: int, row0: int, s: st.Stats) -> None:
+        """Replace the rectangle starting at (bucket0, absolute row0) with time-major stats."""
+        nb, nr = s.count.shape
+        r = row0 - self.header.row_start
+        window = (slice(bucket0, bucket0 + nb), slice(r, r + nr))
+        self.cols["count"][window] = s.count
+        self.cols["last"][window] = np.where(s.count > 0, s.last, 0.0)
+        self.cols["slot"][window] = np.maximum(s.slot, 0)
+        if (s.count >= 2).any():
+            for name in ("sum", "min", "max", "sumsq"):
+                self.cols[name][window] = getattr(s, name)
+
+    def read(self, rows: slice, buckets: slice = slice(None)) -> st.Stats:
+        """Materialised stats, time-major [buckets][rows], for absolute rows in this segment."""
+        r = slice(rows.start - self.header.row_start, rows.stop - self.header.row_start)
+        c = self.cols
+        return st.from_compact(c["count"][buckets, r], c["last"][buckets, r], c["sum"][buckets, r],
+                               c["min"][buckets, r], c["max"][buckets, r], c["sumsq"][buckets, r],
+                               c["slot"][buckets, r] if self._has_slots else None)
+
+    def read_row(self, row: int, b0: int, b1: int) -> st.Stats:
+        """One series' stats over buckets [b0, b1) of this block."""
+        i = row - self.header.row_start
+        count = self.cols["count"][b0:b1, i]
+        if not count.any():
+            return st.empty(b1 - b0)
+        c = self.cols
+        return st.from_compact(count, c["last"][b0:b1, i], c["sum"][b0:b1, i], c["min"][b0:b1, i],
+                               c["max"][b0:b1, i], c["sumsq"][b0:b1, i],
+                               c["slot"][b0:b1, i] if self._has_slots else None)
+
+    def flush(self) -> None:
+        self._mm.flush()
+
+    def close(self) -> None:
+        self.cols.clear()
+        self._flat.clear()
+        try:
+            self._mm.close()
+        except BufferError:
+            pass  # a reader still holds a view; the mapping goes when it does
+        os.close(self._fd)
+
+    def delete(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)

@@ -1,0 +1,582 @@
+"""Metric names: carbon-compatible normalization, Graphite globs, and the in-memory name indexes.
+
+Every series has exactly one spelling inside Strata, the one carbon 1.1.10 would write
+(``TaggedSeries`` in lib/carbon/util.py, the same code as graphite-web tags/utils.py), so
+``normalize`` runs on every name that arrives.  ``glob_to_regex`` compiles one component of a
+Graphite path expression into a regex whose cost stays bounded on hostile input.  ``NameTrie``
+answers /metrics/find and render-time glob expansion over plain dotted paths; ``TagIndex`` is the
+inverted index behind seriesByTag and /tags.  Pure and in-memory: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+from typing import Iterator
+
+__all__ = [
+    "InvalidName", "InvalidPattern", "MAX_PATTERN_LENGTH", "MAX_BRACE_DEPTH",
+    "normalize", "parse_tags", "is_tagged", "glob_to_regex", "has_glob",
+    "NameTrie", "TagIndex",
+]
+
+MAX_PATTERN_LENGTH = 4096   # longest path expression (and component) find/expand/glob accept
+MAX_BRACE_DEPTH = 32        # deepest {..{..}..} nesting; deeper patterns are rejected
+
+
+class InvalidName(ValueError):
+    """A metric name Strata refuses; the message quotes the name and the rule it breaks."""
+
+    def __init__(self, name: str, rule: str) -> None:
+        super().__init__(f"invalid metric name {name!r}: {rule}")
+        self.name = name
+        self.rule = rule
+
+
+class InvalidPattern(ValueError):
+    """A path expression over the documented limits; the message quotes it (shortened)."""
+
+    def __init__(self, pattern: str, rule: str) -> None:
+        shown = pattern if len(pattern) <= 80 else pattern[:77] + "..."
+        super().__init__(f"invalid path expression {shown!r}: {rule}")
+        self.pattern = pattern
+        self.rule = rule
+
+
+# --------------------------------------------------------------------------------------------
+# Normalization (carbon 1.1.10 lib/carbon/util.py TaggedSeries)
+# --------------------------------------------------------------------------------------------
+
+_PROHIBITED_TAG_CHARS = ";!^="
+# carbon's segment regex, including its typo "(:?,|$)": a segment may end in "," or ":,".
+_OPENMETRICS_SEGMENT = re.compile(r'([^=]+)="((?:\\["\\]|[^"\\])+)"(?::?,|\Z)')
+_OPENMETRICS_ESCAPE = re.compile(r'\\(["\\])')
+
+
+def normalize(name: str) -> str:
+    """The canonical spelling of ``name``, as carbon 1.1.10 ``TaggedSeries.parse(name).path``.
+
+    Plain paths are kept as sent (no character validation), except that carbon runs every
+    name through the tag parser, whose ``name`` tag drops leading ``~``: ``~a.b`` -> ``a.b``.
+    Tagged names (``a;t=v``, or OpenMetrics ``a{t="v"}``) get their tags sorted by the
+    ``;tag=value`` string.
+
+    Deviations, all rejections with InvalidName where carbon logs the error and stores the raw
+    string: an empty name, a name with NUL or newline, any name the tag parser refuses, and two
+    cases where carbon's own output would not parse back to itself: an OpenMetrics metric part
+    containing ``;``, and a result that looks like OpenMetrics (contains ``{``, ends ``"}``).
+    So ``normalize(normalize(x)) == normalize(x)`` for every accepted ``x``.
+    """
+    _check_raw(name)
+    if ";" not in name and not _looks_openmetrics(name):
+        return name if name[0] != "~" else _name_tag(name, name)
+    tags = _parse(name)
+    normalized = _format(tags)
+    if _looks_openmetrics(normalized):
+        raise InvalidName(name, f"normalized form {normalized!r} would parse as OpenMetrics")
+    return normalized
+
+
+def parse_tags(normalized: str) -> dict[str, str]:
+    """Tags of a normalized name, ``name`` included; a plain path is ``{'name': path}``.
+
+    Trusts its input to be ``normalize`` output (it only splits): the index calls it per
+    series on start-up.
+    """
+    if ";" not in normalized:
+        return {"name": normalized}
+    metric, *segments = normalized.split(";")
+    tags = {}
+    for segment in segments:
+        tag, sep, value = segment.partition("=")
+        if not sep or not tag:
+            raise InvalidName(normalized, f"invalid segment {segment!r} (expected tag=value)")
+        tags[tag] = value
+    tags["name"] = metric   # set last: the metric part wins over an explicit name= tag
+    return tags
+
+
+def is_tagged(name: str) -> bool:
+    """True if ``normalize`` treats ``name`` as tagged; for normalized names: ``';' in name``."""
+    return ";" in name or _looks_openmetrics(name)
+
+
+def _check_raw(name: str) -> None:
+    if not name:
+        raise InvalidName(name, "name is empty")
+    if "\x00" in name:
+        raise InvalidName(name, "name contains NUL")
+    if "\n" in name:
+        raise InvalidName(name, "name contains a newline")
+
+
+def _looks_openmetrics(name: str) -> bool:
+    # carbon: `path[-2:] == '"}' and '{' in path` selects the OpenMetrics parser.
+    return name.endswith('"}') and "{" in name
+
+
+def _parse(name: str) -> dict[str, str]:
+    if _looks_openmetrics(name):
+        metric, tags = _parse_openmetrics(name)
+    else:
+        metric, tags = _parse_carbon(name)
+    tags["name"] = _name_tag(name, metric)   # overwrites an explicit name= tag, as carbon does
+    return tags
+
+
+def _parse_carbon(name: str) -> tuple[str, dict[str, str]]:
+    metric, *segments = name.split(";")
+    if not metric:
+        raise InvalidName(name, "no metric found before ';'")
+    tags = {}
+    for segment in segments:
+        tag, sep, value = segment.partition("=")
+        if not sep or not tag:
+            raise InvalidName(name, f"invalid segment {segment!r} (expected tag=value)")
+        _validate_tag(name, tag, value)
+        tags[tag] = value   # duplicate tags: the last one wins
+    return metric, tags
+
+
+def _parse_openmetrics(name: str) -> tuple[str, dict[str, str]]:
+    if name.count("{") > 1:
+        # carbon unpacks path[:-1].split('{', 2) into two names and fails on a third part.
+        raise InvalidName(name, "OpenMetrics name has more than one '{'")
+    metric, raw = name[:-1].split("{")
+    if not metric:
+        raise InvalidName(name, "no metric found before '{'")
+    if ";" in metric:
+        raise InvalidName(name, f"OpenMetrics metric part {metric!r} contains ';'")
+    tags = {}
+    pos = 0
+    while pos < len(raw):
+        m = _OPENMETRICS_SEGMENT.match(raw, pos)
+        if m is None:
+            raise InvalidName(name, f'invalid segment {raw[pos:]!r} (expected tag="value")')
+        tag, value = m.group(1), _OPENMETRICS_ESCAPE.sub(r"\1", m.group(2))
+        _validate_tag(name, tag, value)
+        tags[tag] = value
+        pos = m.end()
+    return metric, tags
+
+
+def _validate_tag(name: str, tag: str, value: str) -> None:
+    # carbon TaggedSeries.validateTagAndValue, same checks in the same order.
+    if not tag:
+        raise InvalidName(name, "tag may not be empty")
+    if not value:
+        raise InvalidName(name, f'value for tag "{tag}" may not be empty')
+    for char in _PROHIBITED_TAG_CHARS:
+        if char in tag:
+            raise InvalidName(name, f'character "{char}" is not allowed in tag "{tag}"')
+    if ";" in value:
+        raise InvalidName(name, f'character ";" is not allowed in value "{value}" of tag "{tag}"')
+    if value[0] == "~":
+        raise InvalidName(name, f'value of tag "{tag}" may not start with "~"')
+
+
+def _name_tag(name: str, metric: str) -> str:
+    # carbon sanitize_name_as_tag_value: the name tag is the metric without leading '~'.
+    stripped = metric.lstrip("~")
+    if not stripped:
+        raise InvalidName(name, f"metric {metric!r} is empty once leading '~' are stripped")
+    return stripped
+
+
+def _format(tags: dict[str, str]) -> str:
+    # carbon TaggedSeries.format: sorted by the whole ";tag=value" string, not by tag name.
+    return tags["name"] + "".join(sorted(f";{t}={v}" for t, v in tags.items() if t != "name"))
+
+
+# --------------------------------------------------------------------------------------------
+# Globs (graphite-web finders: braces, then fnmatch; one path component at a time)
+# --------------------------------------------------------------------------------------------
+
+_GLOB_CHARS = frozenset("*?[{")
+_NOT_DOT = "[^.]"
+
+
+def has_glob(component: str) -> bool:
+    """True if the component has a wildcard character (graphite's is_pattern: * ? [ {)."""
+    return not _GLOB_CHARS.isdisjoint(component)
+
+
+@lru_cache(maxsize=4096)
+def glob_to_regex(component: str) -> re.Pattern:
+    """Compile one path component of a Graphite glob; use ``.fullmatch`` (``.match`` works too).
+
+    ``*`` any run (never a ``.``), ``?`` one character, ``[abc]`` ``[a-z]`` ``[!a]`` fnmatch
+    classes (reversed ranges dropped; an unclosed ``[`` is literal), ``{a,b,c}`` alternatives
+    that may nest and may hold any of these (``{}`` and empty alternatives match the empty
+    string; an unbalanced ``{`` or ``}`` and a ``,`` outside braces are literal); everything
+    else literal.  A class binds tighter than braces: ``[{,}]`` is one class.
+
+    Cost limits: braces become a regex alternation, never a cartesian product, so the regex
+    grows linearly with the pattern; at most MAX_PATTERN_LENGTH characters and
+    MAX_BRACE_DEPTH nesting levels (InvalidPattern beyond).  A fixed-width piece between two
+    ``*`` is matched atomically at its first occurrence, which is exact for globs and keeps
+    ``*a*a*a*b`` linear (Python's fnmatch does the same); only pieces of varying width
+    between stars (``*{a,bc}*``) still backtrack.
+    """
+    if len(component) > MAX_PATTERN_LENGTH:
+        raise InvalidPattern(component, f"longer than {MAX_PATTERN_LENGTH} characters")
+    tokens = _tokenize(component)
+    pairs = _match_braces(tokens)
+    if _brace_depth(tokens, pairs) > MAX_BRACE_DEPTH:
+        raise InvalidPattern(component, f"braces nested deeper than {MAX_BRACE_DEPTH}")
+    regex, _ = _emit_sequence(tokens, 0, len(tokens), pairs)
+    return re.compile(f"(?:{regex})\\Z")
+
+
+def _tokenize(component: str) -> list[tuple[str, str]]:
+    """(kind, text) tokens: kind is one of '*' '?' '{' '}' ',' 'lit', or 're' (a class regex)."""
+    tokens = []
+    i, n = 0, len(component)
+    while i < n:
+        char = component[i]
+        if char == "[":
+            end = _class_end(component, i)
+            if end > 0:
+                tokens.append(("re", _class_regex(component, i + 1, end)))
+                i = end + 1
+                continue
+        tokens.append((char if char in "*?{},"  else "lit", char))
+        i += 1
+    return tokens
+
+
+def _class_end(component: str, start: int) -> int:
+    """Index of the ']' closing the class opened at ``start``, or -1 (then '[' is literal)."""
+    i = start + 1
+    if i < len(component) and component[i] == "!":
+        i += 1
+    if i < len(component) and component[i] == "]":
+        i += 1   # a ']' first in the class is a member, as in fnmatch
+    return component.find("]", i)
+
+
+def _class_regex(component: str, lo: int, hi: int) -> str:
+    negate = component[lo] == "!"
+    i = lo + 1 if negate else lo
+    members = []
+    while i < hi:
+        # A '-' between two characters makes a range; one right after a range is literal.
+        if i + 2 < hi and component[i + 1] == "-":
+            first, last = component[i], component[i + 2]
+            if first <= last:   # reversed ranges match nothing (fnmatch drops them)
+                members.append(f"{_class_escape(first)}-{_class_escape(last)}")
+            i += 3
+        else:
+            members.append(_class_escape(component[i]))
+            i += 1
+    if negate:
+        return "[^." + "".join(members) + "]"   # '.' separates components: never matched
+    return "[" + "".join(members) + "]" if members else "(?!)"
+
+
+def _class_escape(char: str) -> str:
+    return "\\" + char if char in "\\]-^[&~|" else char
+
+
+def _match_braces(tokens: list[tuple[str, str]]) -> dict[int, int]:
+    """Index of each matched '{' token -> index of its '}'; unmatched braces become literals."""
+    pairs = {}
+    stack = []
+    for i, (kind, _) in enumerate(tokens):
+        if kind == "{":
+            stack.append(i)
+        elif kind == "}":
+            if stack:
+                pairs[stack.pop()] = i
+            else:
+                tokens[i] = ("lit", "}")
+    for i in stack:
+        tokens[i] = ("lit", "{")
+    return pairs
+
+
+def _brace_depth(tokens: list[tuple[str, str]], pairs: dict[int, int]) -> int:
+    closes = set(pairs.values())
+    depth = deepest = 0
+    for i in range(len(tokens)):
+        if i in pairs:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif i in closes:
+            depth -= 1
+    return deepest
+
+
+def _emit_sequence(tokens, lo: int, hi: int, pairs: dict[int, int]) -> tuple[str, int | None]:
+    """Regex and fixed width (None if it varies) of tokens[lo:hi], one alternative's worth."""
+    segments: list[list[tuple[str, int | None]]] = [[]]   # the pieces between '*' tokens
+    i = lo
+    while i < hi:
+        kind, text = tokens[i]
+        if kind == "*":
+            segments.append([])
+            i += 1
+            continue
+        if kind == "{" and i in pairs:
+            segments[-1].append(_emit_group(tokens, i, pairs[i], pairs))
+            i = pairs[i] + 1
+            continue
+        if kind == "?":
+            segments[-1].append((_NOT_DOT, 1))
+        elif kind == "re":
+            segments[-1].append((text, 1))
+        else:   # literals, and ',' outside braces
+            segments[-1].append((re.escape(text), 1))
+        i += 1
+    return _join_segments([_concat(pieces) for pieces in segments])
+
+
+def _emit_group(tokens, open_: int, close: int, pairs: dict[int, int]) -> tuple[str, int | None]:
+    alternatives = []
+    start = i = open_ + 1
+    while i < close:
+        kind = tokens[i][0]
+        if kind == "{" and i in pairs:
+            i = pairs[i]    # skip the nested group; its commas are its own
+        elif kind == ",":
+            alternatives.append(_emit_sequence(tokens, start, i, pairs))
+            start = i + 1
+        i += 1
+    alternatives.append(_emit_sequence(tokens, start, close, pairs))
+    alternatives = list(dict.fromkeys(alternatives))   # {a,a,a} is {a}: less to backtrack
+    widths = {width for _, width in alternatives}
+    width = widths.pop() if len(widths) == 1 else None
+    return "(?:" + "|".join(regex for regex, _ in alternatives) + ")", width
+
+
+def _concat(pieces: list[tuple[str, int | None]]) -> tuple[str, int | None]:
+    widths = [width for _, width in pieces]
+    width = None if None in widths else sum(widths)
+    return "".join(regex for regex, _ in pieces), width
+
+
+def _join_segments(segments: list[tuple[str, int | None]]) -> tuple[str, int | None]:
+    """P0 * P1 * ... * Pk as a regex; fixed-width middle pieces are matched atomically.
+
+    Taking the earliest match of a fixed-width piece that sits between two stars never loses
+    a match (whatever follows starts with '*'), so the engine need not backtrack into it.
+    """
+    if len(segments) == 1:
+        return segments[0]
+    parts = [segments[0][0]]
+    for regex, width in segments[1:-1]:
+        if not regex:
+            continue   # '**' is '*'
+        parts.append(f"(?>{_NOT_DOT}*?{regex})" if width is not None else f"{_NOT_DOT}*{regex}")
+    parts.append(f"{_NOT_DOT}*{segments[-1][0]}")
+    return "".join(parts), None
+
+
+# --------------------------------------------------------------------------------------------
+# NameTrie: plain dotted paths for find / expand
+# --------------------------------------------------------------------------------------------
+
+_LEAF = True        # the value of a child that is a leaf and nothing else
+_ALSO_LEAF = None   # key inside a branch's dict marking that the branch is itself a leaf
+
+
+class NameTrie:
+    """Path trie of plain (untagged) dotted names.
+
+    Memory-lean for millions of names: a branch is a dict of interned component -> child, a
+    child that is only a leaf is the shared constant ``True`` inside its parent's dict (no
+    object of its own), and a branch that is also a leaf (``a.b`` beside ``a.b.c``) carries
+    the key ``None``.  Names are never removed (the name logs are append-only).
+    """
+
+    __slots__ = ("_root", "_count")
+
+    def __init__(self) -> None:
+        self._root: dict = {}
+        self._count = 0
+
+    def add(self, name: str) -> bool:
+        """Insert a plain normalized name; True if it was new."""
+        if not name or ";" in name:
+            raise InvalidName(name, "NameTrie holds plain, non-empty paths only")
+        *parents, last = name.split(".")
+        node = self._root
+        for component in parents:
+            child = node.get(component)
+            if child is None:
+                child = node[sys.intern(component)] = {}
+            elif child is _LEAF:
+                child = node[component] = {_ALSO_LEAF: _LEAF}
+            node = child
+        child = node.get(last)
+        if child is None:
+            node[sys.intern(last)] = _LEAF
+        elif child is _LEAF or _ALSO_LEAF in child:
+            return False
+        else:
+            child[_ALSO_LEAF] = _LEAF
+        self._count += 1
+        return True
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        node = self._root
+        for component in name.split("."):
+            if type(node) is not dict:
+                return False
+            node = node.get(component)
+        return node is _LEAF or (type(node) is dict and _ALSO_LEAF in node)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def find(self, pattern: str) -> list[tuple[str, bool]]:
+        """Graphite find: every node whose path matches; (path, is_leaf) pairs.
+
+        A node that is both a branch and a leaf appears twice, branch first.  Sorted as
+        /metrics/find sorts: by node name (last component), branches before leaves for an
+        equal name (GRAPHITE.md §4.1, §9.7); the full path breaks remaining ties so the order
+        is deterministic (graphite-web leaves it to a random shuffle).
+        """
+        found = []
+        for prefix, component, child in self._matches(pattern):
+            path = prefix + component
+            if child is _LEAF:
+                found.append((component, True, path))
+            else:
+                found.append((component, False, path))
+                if _ALSO_LEAF in child:
+                    found.append((component, True, path))
+        found.sort()
+        return [(path, is_leaf) for _, is_leaf, path in found]
+
+    def expand(self, pattern: str) -> list[str]:
+        """Leaf paths matching the pattern, sorted by full path (render-time expansion order)."""
+        return sorted(prefix + component for prefix, component, child in self._matches(pattern)
+                      if child is _LEAF or _ALSO_LEAF in child)
+
+    def iter_leaves(self) -> Iterator[str]:
+        """Every leaf path, in no particular order."""
+        stack = [("", self._root)]
+        while stack:
+            prefix, node = stack.pop()
+            for component, child in node.items():
+                if component is _ALSO_LEAF:
+                    yield prefix[:-1]
+                elif child is _LEAF:
+                    yield prefix + component
+                else:
+                    stack.append((prefix + component + ".", child))
+
+    def _matches(self, pattern: str) -> list[tuple[str, str, object]]:
+        """(parent prefix with trailing '.', component, child) of every node matching."""
+        parts = _split_pattern(pattern)
+        frontier = [("", self._root)]
+        for depth, part in enumerate(parts):
+            last = depth == len(parts) - 1
+            if part == "**":
+                # globstar: any number of branch levels, itself included; trailing = all below
+                frontier = _descendant_branches(frontier)
+                if not last:
+                    continue
+                part = "*"
+            matched = [(prefix, component, child)
+                       for prefix, node in frontier
+                       for component, child in _children(node, part)]
+            if last:
+                return matched
+            frontier = [(prefix + component + ".", child)
+                        for prefix, component, child in matched if child is not _LEAF]
+        return []
+
+
+def _split_pattern(pattern: str) -> list[str]:
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise InvalidPattern(pattern, f"longer than {MAX_PATTERN_LENGTH} characters")
+    # graphite-web's standard finder drops every backslash before splitting on '.'.
+    return pattern.replace("\\", "").split(".")
+
+
+def _children(node: dict, part: str) -> list[tuple[str, object]]:
+    if not has_glob(part):
+        child = node.get(part)
+        return [] if child is None else [(part, child)]
+    if part == "*":
+        return [(c, child) for c, child in node.items() if c is not _ALSO_LEAF]
+    match = glob_to_regex(part).match
+    return [(c, child) for c, child in node.items() if c is not _ALSO_LEAF and match(c)]
+
+
+def _descendant_branches(frontier: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    seen: dict[str, dict] = {}
+    stack = list(reversed(frontier))
+    while stack:
+        prefix, node = stack.pop()
+        if prefix in seen:
+            continue
+        seen[prefix] = node
+        stack.extend((prefix + c + ".", child) for c, child in node.items()
+                     if c is not _ALSO_LEAF and child is not _LEAF)
+    return list(seen.items())
+
+
+# --------------------------------------------------------------------------------------------
+# TagIndex: tag -> value -> series keys
+# --------------------------------------------------------------------------------------------
+
+class TagIndex:
+    """Inverted index of tagged series: tag -> value -> set of series keys (ints).
+
+    Query methods return new sets the caller may mutate.
+    """
+
+    __slots__ = ("_tags",)
+
+    def __init__(self) -> None:
+        self._tags: dict[str, dict[str, set[int]]] = {}
+
+    def add(self, key: int, tags: dict[str, str]) -> None:
+        for tag, value in tags.items():
+            self._tags.setdefault(tag, {}).setdefault(value, set()).add(key)
+
+    def remove(self, key: int, tags: dict[str, str]) -> None:
+        """Forget ``key`` under ``tags`` (for /tags/delSeries); unknown pairs are ignored."""
+        for tag, value in tags.items():
+            values = self._tags.get(tag)
+            keys = values.get(value) if values else None
+            if keys is None:
+                continue
+            keys.discard(key)
+            if not keys:
+                del values[value]
+                if not values:
+                    del self._tags[tag]
+
+    def tags(self) -> list[str]:
+        return sorted(self._tags)
+
+    def values(self, tag: str) -> list[str]:
+        return sorted(self._tags.get(tag, ()))
+
+    def count(self, tag: str, value: str) -> int:
+        """Number of series with tag=value (the /tags/<tag> "count"), without copying."""
+        return len(self._tags.get(tag, {}).get(value, ()))
+
+    def keys_with(self, tag: str, value: str) -> set[int]:
+        return set(self._tags.get(tag, {}).get(value, ()))
+
+    def keys_matching(self, tag: str, regex: re.Pattern) -> set[int]:
+        """Keys whose value of ``tag`` matches ``regex`` at its start (``regex.match``)."""
+        keys: set[int] = set()
+        for value, value_keys in self._tags.get(tag, {}).items():
+            if regex.match(value):
+                keys |= value_keys
+        return keys
+
+    def keys_with_tag(self, tag: str) -> set[int]:
+        keys: set[int] = set()
+        for value_keys in self._tags.get(tag, {}).values():
+            keys |= value_keys
+        return keys

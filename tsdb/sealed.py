@@ -1,0 +1,132 @@
+"""Sealed blocks: immutable, series-major, one lz4-compressed blob per series.
+
+A block that no longer takes regular writes is rewritten from its head into this form so
+that reading one series reads and decompresses only that series' bytes (two small preads
+for its index entry, one for its blob).  Files are written to a temporary name, fsynced and
+renamed, so a crash leaves the previous file or the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from rollup import stats as st
+
+from . import codec
+from .errors import CorruptFile
+from .format import SEALED_HEADER_SIZE, SealedHeader, pack_sealed, unpack_sealed
+from .layout import fsync_dir
+
+
+def write_sealed(path: Path, header: SealedHeader, row_chunks, before_commit=None) -> int:
+    """Write a sealed block from an iterable of series-major Stats chunks ([rows][buckets]).
+
+    The chunks together must cover rows [0, header.rows) in order.  `before_commit` runs
+    after the data is durable under the temporary name and before the rename publishes it.
+    Returns the file size.
+    """
+    tmp = path.with_name(path.name + ".tmp")
+    offsets = np.zeros(header.rows + 1, np.uint64)
+    crcs = np.zeros(header.rows, np.uint32)
+    with open(tmp, "wb") as f:
+        f.write(pack_sealed(header))
+        f.seek(header.data_offset)
+        row, pos = 0, 0
+        for chunk in row_chunks:
+            for i in range(len(chunk)):
+                blob = codec.encode_block(chunk.count[i], chunk.last[i], chunk.sum[i],
+                                          chunk.min[i], chunk.max[i], chunk.sumsq[i])
+                if blob:
+                    f.write(blob)
+                    crcs[row] = zlib.crc32(blob)
+                pos += len(blob)
+                row += 1
+                offsets[row] = pos
+        if row != header.rows:
+            raise ValueError(f"sealed block got {row} rows, header says {header.rows}")
+        f.seek(header.index_offset)
+        f.write(offsets.astype("<u8").tobytes())
+        f.write(crcs.astype("<u4").tobytes())
+        f.flush()
+        os.fsync(f.fileno())
+        size = header.data_offset + pos
+    if before_commit is not None:
+        before_commit()
+    os.replace(tmp, path)
+    fsync_dir(path.parent)
+    return size
+
+
+class SealedBlock:
+    """A sealed block opened for reading."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd = os.open(path, os.O_RDONLY)
+        try:
+            self.size = os.fstat(self._fd).st_size
+            self.header = unpack_sealed(path, os.pread(self._fd, SEALED_HEADER_SIZE, 0))
+            if self.size < self.header.data_offset:
+                raise CorruptFile(path, f"file ends at {self.size}, before its data ({self.header.data_offset})")
+        except BaseException:
+            os.close(self._fd)
+            raise
+
+    def _entry(self, row: int) -> tuple[int, int, int]:
+        h = self.header
+        raw = os.pread(self._fd, 16, h.index_offset + 8 * row)
+        start, end = struct.unpack("<QQ", raw)
+        (crc,) = struct.unpack("<I", os.pread(self._fd, 4, h.index_offset + 8 * (h.rows + 1) + 4 * row))
+        if start > end or h.data_offset + end > self.size:
+            raise CorruptFile(self.path, f"row {row} index entry [{start}, {end}) outside the file")
+        return start, end, crc
+
+    def _decode(self, row: int, blob: bytes, crc: int) -> st.Stats:
+        if zlib.crc32(blob) != crc:
+            raise CorruptFile(self.path, f"row {row} checksum mismatch")
+        try:
+            cols = codec.decode_block(blob, self.header.buckets)
+        except codec.CodecError as exc:
+            raise CorruptFile(self.path, f"row {row}: {exc}") from None
+        count, last, sum_, min_, max_, sumsq = cols
+        return st.from_compact(count, last, sum_, min_, max_, sumsq)
+
+    def read_row(self, row: int) -> st.Stats:
+        """One series' stats over the whole block (empty when the row is past the block)."""
+        if row >= self.header.rows:
+            return st.empty(self.header.buckets)
+        start, end, crc = self._entry(row)
+        if start == end:
+            return st.empty(self.header.buckets)
+        blob = os.pread(self._fd, end - start, self.header.data_offset + start)
+        return self._decode(row, blob, crc)
+
+    def read_rows(self, row0: int, row1: int) -> st.Stats:
+        """Series-major stats for rows [row0, row1), reading the index and data once."""
+        h = self.header
+        out = st.empty((row1 - row0, h.buckets))
+        hi = min(row1, h.rows)
+        if hi <= row0:
+            return out
+        raw = os.pread(self._fd, 8 * (hi - row0 + 1), h.index_offset + 8 * row0)
+        offs = np.frombuffer(raw, "<u8").astype(np.int64)
+        raw = os.pread(self._fd, 4 * (hi - row0), h.index_offset + 8 * (h.rows + 1) + 4 * row0)
+        crcs = np.frombuffer(raw, "<u4")
+        if (np.diff(offs) < 0).any() or h.data_offset + offs[-1] > self.size:
+            raise CorruptFile(self.path, f"index entries for rows [{row0}, {hi}) are out of order or outside the file")
+        data = os.pread(self._fd, int(offs[-1] - offs[0]), h.data_offset + int(offs[0]))
+        base = int(offs[0])
+        for i in np.flatnonzero(np.diff(offs)):
+            blob = data[offs[i] - base:offs[i + 1] - base]
+            s = self._decode(row0 + int(i), blob, int(crcs[i]))
+            for dst, src in zip(out.arrays(), s.arrays()):
+                dst[i] = src
+        return out
+
+    def close(self) -> None:
+        os.close(self._fd)

@@ -1,0 +1,749 @@
+"""The storage engine's public face: open a data directory, write batches, read series.
+
+`Store` owns one data directory (an flock on LOCK keeps a second writer out).  A write maps
+names to packed series ids, drops what cannot be stored (counted by reason), picks the
+level each point enters at, and merges points into time-major head blocks with a handful
+of numpy operations per (shard, block).  Reads follow whisper's fetch: the finest level
+whose retention covers `from`, buckets on step boundaries in (from, until].  Coarse levels
+beyond their fold watermark are folded from the finer level on the fly, so a point is
+visible at every level as soon as it is written.
+
+Maintenance (sealing ended blocks into lz4 series blobs, folding them into the next level,
+dropping expired blocks) is planned by rollup.plan and run here; `write` runs it first
+whenever a block has come due, which is what keeps the fold invariant true.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import mmh3
+import numpy as np
+
+from rollup import stats as st
+from rollup.plan import BlockInfo, Expire, Lane, Seal, block_seconds, plan
+from rollup.schemas import Aggregations, Level, Schemas, default_aggregations, default_schemas
+
+from . import layout
+from .errors import ConfigMismatch, CorruptFile, StoreClosed, StoreLocked
+from .format import (LANES_MAGIC, META_MAGIC, STATE_MAGIC, HeadHeader, SealedHeader, dump_json,
+                     load_json)
+from .head import HeadSegment
+from .index import NameLog, SeriesIndex, pack_id, unpack_ids
+from .names import InvalidName, normalize
+from .sealed import SealedBlock, write_sealed
+
+log = logging.getLogger("strata.tsdb")
+
+SEAL_ROW_CHUNK = 4096
+SEALED_CACHE = 128
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """Storage settings; every limit here is documented in the README's configuration table."""
+
+    shards: int = 16
+    schemas: Schemas = field(default_factory=default_schemas)
+    aggregations: Aggregations = field(default_factory=default_aggregations)
+    block_buckets: int = 360
+    seal_grace: int = 600
+    max_future: int = 86400
+    max_series: int = 50_000_000
+    sync_names: bool = True
+
+
+@dataclass(frozen=True)
+class Series:
+    """A read result: `values[i]` is the bucket starting at `start + i*step` (NaN = empty)."""
+
+    name: str
+    start: int
+    step: int
+    values: np.ndarray
+
+    @property
+    def end(self) -> int:
+        return self.start + self.step * len(self.values)
+
+
+@dataclass
+class WriteResult:
+    accepted: int = 0
+    created: int = 0
+    dropped: Counter = field(default_factory=Counter)
+
+
+class _Block:
+    """What exists for one block: a sealed file (by generation) and head segments."""
+
+    __slots__ = ("sealed_gen", "heads", "gen")
+
+    def __init__(self) -> None:
+        self.sealed_gen: int | None = None
+        self.heads: list[HeadSegment] = []
+        self.gen = 0
+
+
+class Store:
+    """A data directory opened by its one writer."""
+
+    def __init__(self, root: Path, config: StoreConfig, shards: int):
+        self.root = root
+        self.config = config
+        self.shards = shards
+        self.index = SeriesIndex()
+        self.lanes: list[Lane] = []
+        self._lane_by_levels: dict[tuple, int] = {}
+        self._marks: dict[int, np.ndarray] = {}        # lane -> int64[shards, levels]
+        self._blocks: dict[tuple[int, int, int], dict[int, _Block]] = {}
+        self._logs: dict[int, NameLog] = {}
+        self._sealed: OrderedDict[Path, SealedBlock] = OrderedDict()
+        self._lock = threading.RLock()
+        self._lockfd: int | None = None
+        self._next_due = -1
+        self.closed = False
+
+    # ----------------------------------------------------------------- opening
+
+    @classmethod
+    def open(cls, path, config: StoreConfig | None = None, now: float | None = None) -> "Store":
+        """Open (creating if needed) the data directory at `path` for writing."""
+        config = config or StoreConfig()
+        root = Path(path)
+        root.mkdir(parents=True, exist_ok=True)
+        lockfd = _acquire_lock(root)
+        try:
+            shards = _load_or_create_meta(root, config)
+            store = cls(root, config, shards)
+            store._lockfd = lockfd
+            store._load(int(time.time() if now is None else now))
+        except BaseException:
+            os.close(lockfd)
+            raise
+        return store
+
+    def _load(self, now: int) -> None:
+        self._load_lanes()
+        for shard in range(self.shards):
+            layout.shard_dir(self.root, shard).mkdir(exist_ok=True)
+            nl = NameLog(layout.namelog_path(self.root, shard), shard)
+            self._logs[shard] = nl
+            self.index.load(shard, nl.records)
+            nl.records = []
+            for lane in self.lanes:
+                self._load_lane_files(shard, lane)
+        self._maintain(now)
+        log.info("opened %s: %d series, %d shards, %d lanes", self.root, len(self.index),
+                 self.shards, len(self.lanes))
+
+    def _load_lanes(self) -> None:
+        path = layout.lanes_path(self.root)
+        if not path.exists():
+            return
+        doc = load_json(path, path.read_bytes(), LANES_MAGIC)
+        for i, entry in enumerate(doc.get("lanes", [])):
+            try:
+                levels = tuple(Level(int(s), int(p)) for s, p in entry["levels"])
+                blocks = tuple(int(b) for b in entry["block_seconds"])
+            except (KeyError, TypeError, ValueError) as exc:
+                raise CorruptFile(path, f"lane {i}: {exc!r}") from None
+            if entry.get("id") != i or len(blocks) != len(levels):
+                raise CorruptFile(path, f"lane {i} is malformed")
+            self._register_lane(Lane(i, levels, blocks))
+
+    def _register_lane(self, lane: Lane) -> None:
+        self.lanes.append(lane)
+        self._lane_by_levels[tuple((lv.step, lv.points) for lv in lane.levels)] = lane.id
+        self._marks[lane.id] = np.zeros((self.shards, len(lane.levels)), np.int64)
+
+    def _load_lane_files(self, shard: int, lane: Lane) -> None:
+        state = layout.state_path(self.root, shard, lane.id)
+        if state.exists():
+            doc = load_json(state, state.read_bytes(), STATE_MAGIC)
+            marks = doc.get("folded_until")
+            if not isinstance(marks, list) or len(marks) != len(lane.levels):
+                raise CorruptFile(state, f"folded_until {marks!r} does not fit {len(lane.levels)} levels")
+            self._marks[lane.id][shard] = marks
+        for level in range(len(lane.levels)):
+            folder = layout.level_dir(self.root, shard, lane.id, level)
+            if folder.is_dir():
+                self._load_level_dir(shard, lane, level, folder)
+
+    def _load_level_dir(self, shard: int, lane: Lane, level: int, folder: Path) -> None:
+        blocks = self._blocks.setdefault((shard, lane.id, level), {})
+        heads: list[tuple[int, int, Path]] = []
+        for entry in sorted(folder.iterdir()):
+            name = entry.name
+            if name.endswith(".tmp"):
+                entry.unlink()       # an unfinished write from before a crash
+            elif m := layout.SEALED_NAME.match(name):
+                start, gen = int(m.group(1)), int(m.group(2))
+                blk = blocks.setdefault(start, _Block())
+                if blk.sealed_gen is not None and blk.sealed_gen > gen:
+                    entry.unlink()   # superseded by a later re-seal
+                    continue
+                if blk.sealed_gen is not None:
+                    layout.sealed_path(folder, start, blk.sealed_gen).unlink()
+                blk.sealed_gen = gen
+            elif m := layout.HEAD_NAME.match(name):
+                heads.append((int(m.group(1)), int(m.group(2)), entry))
+        for start, gen, path in heads:
+            blk = blocks.setdefault(start, _Block())
+            if blk.sealed_gen is not None and gen <= blk.sealed_gen:
+                path.unlink()        # already absorbed by the sealed file
+                continue
+            seg = HeadSegment.open(path)
+            blk.heads.append(seg)
+            blk.gen = max(blk.gen, gen)
+        for blk in blocks.values():
+            blk.heads.sort(key=lambda s: s.row_start)
+            if blk.sealed_gen is not None and not blk.heads:
+                blk.gen = blk.sealed_gen + 1
+
+    # ----------------------------------------------------------------- lanes and names
+
+    def _lane_for(self, name: str) -> Lane:
+        levels = self.config.schemas.match(name).levels
+        key = tuple((lv.step, lv.points) for lv in levels)
+        lane_id = self._lane_by_levels.get(key)
+        if lane_id is None:
+            lane = Lane(len(self.lanes), tuple(levels), block_seconds(tuple(levels), self.config.block_buckets))
+            self._register_lane(lane)
+            self._save_lanes()   # durable before any name log record refers to it
+            return lane
+        return self.lanes[lane_id]
+
+    def _save_lanes(self) -> None:
+        doc = {"lanes": [{"id": ln.id, "levels": [[lv.step, lv.points] for lv in ln.levels],
+                          "block_seconds": list(ln.block_seconds)} for ln in self.lanes]}
+        layout.write_atomic(layout.lanes_path(self.root), dump_json(LANES_MAGIC, doc))
+
+    def _resolve(self, names, ids: np.ndarray, wanted: np.ndarray, result: WriteResult) -> None:
+        """Fill ids of names not yet known (normalising, creating new series); -2 = rejected."""
+        created: dict[int, list[tuple[int, int, str]]] = {}
+        seen: dict[str, int] = {}
+        for i in np.flatnonzero(wanted & (ids < 0)):
+            raw = names[i]
+            if raw in seen:
+                ids[i] = seen[raw]
+                continue
+            ids[i] = seen[raw] = self._resolve_one(raw, created, result)
+        for shard, records in created.items():
+            self._logs[shard].append(records, sync=self.config.sync_names)
+
+    def _resolve_one(self, raw, created, result: WriteResult) -> int:
+        try:
+            name = normalize(raw if isinstance(raw, str) else str(raw))
+        except InvalidName as exc:
+            result.dropped["invalid_name"] += 1
+            log.debug("rejected name: %s", exc)
+            return -2
+        sid = self.index.id_of(name)
+        if sid is not None:
+            self.index.aliases[raw] = sid
+            return sid
+        if len(self.index) >= self.config.max_series:
+            result.dropped["series_limit"] += 1
+            return -2
+        shard = mmh3.hash(name, signed=False) % self.shards
+        lane = self._lane_for(name)
+        sid = self.index.add(name, shard, lane.id)
+        created.setdefault(shard, []).append((lane.id, sid & 0xFFFFFFFF, name))
+        result.created += 1
+        return sid
+
+    # ----------------------------------------------------------------- writing
+
+    def write(self, names, timestamps, values, now: float | None = None) -> WriteResult:
+        """Store a batch of points; returns how many were accepted and why others were not.
+
+        `names[i]` (str), `timestamps[i]` (epoch seconds; fractions are truncated) and
+        `values[i]` (float; NaN is dropped as carbon drops it) describe point i.  Points are
+        applied in order, so of two points for one bucket the later one is `last`.
+        """
+        now_i = self._now(now)
+        result = WriteResult()
+        ts = np.asarray(timestamps, dtype=np.float64).reshape(-1)
+        vals = np.asarray(values, dtype=np.float64).reshape(-1)
+        if not (len(names) == len(ts) == len(vals)):
+            raise ValueError(f"names, timestamps and values differ in length "
+                             f"({len(names)}, {len(ts)}, {len(vals)})")
+        with self._lock:
+            self._check_open()
+            if now_i >= self._next_due:
+                self._maintain(now_i)
+            ok = _drop(result, ~np.isnan(vals), "nan_value", np.ones(len(vals), bool))
+            ok = _drop(result, np.isfinite(ts), "bad_timestamp", ok)
+            ok = _drop(result, ts >= 0, "negative_timestamp", ok)
+            ok = _drop(result, ts <= now_i + self.config.max_future, "future_timestamp", ok)
+            ids = self.index.lookup(names)
+            if (ids[ok] < 0).any():
+                self._resolve(names, ids, ok, result)
+            ok &= ids >= 0
+            if not ok.all():
+                ids, ts, vals = ids[ok], ts[ok], vals[ok]
+            if len(ids):
+                self._write_ids(ids, ts.astype(np.int64), vals, now_i, result)
+        return result
+
+    def _write_ids(self, ids, ts, vals, now: int, result: WriteResult) -> None:
+        shard, lane, row = unpack_ids(ids)
+        if lane.min() == lane.max():
+            self._write_lane(self.lanes[int(lane[0])], shard, row, ts, vals, now, result)
+            return
+        for lane_id in np.unique(lane):
+            m = lane == lane_id
+            self._write_lane(self.lanes[int(lane_id)], shard[m], row[m], ts[m], vals[m], now, result)
+
+    def _write_lane(self, lane: Lane, shard, row, ts, vals, now: int, result: WriteResult) -> None:
+        entry = np.searchsorted(np.asarray(lane.retentions), now - ts, side="left")
+        nlevels = len(lane.levels)
+        fits = entry < nlevels
+        if not fits.all():
+            result.dropped["too_old"] += int((~fits).sum())
+            shard, row, ts, vals, entry = shard[fits], row[fits], ts[fits], vals[fits], entry[fits]
+        result.accepted += len(ts)
+        if not len(ts):
+            return
+        marks = self._marks[lane.id]
+        level = _write_levels(entry, ts, marks[shard])
+        if not level.any():
+            self._apply(lane, 0, shard, row, ts, vals)
+        else:
+            for j in np.unique(level):
+                m = level == j
+                self._apply(lane, int(j), shard[m], row[m], ts[m], vals[m])
+        for k in range(1, nlevels):
+            # Already folded past these points: merge them into level k directly.
+            late = (level < k) & (ts < marks[shard, k])
+            if late.any():
+                self._apply(lane, k, shard[late], row[late], ts[late], vals[late])
+
+    def _apply(self, lane: Lane, level: int, shard, row, ts, vals) -> None:
+        step, span = lane.levels[level].step, lane.block_seconds[level]
+        bucket_t = ts - ts % step
+        block = bucket_t - bucket_t % span
+        bidx = (bucket_t - block) // step
+        # Raw-step offset of each point within its bucket: which raw bucket `last` came from.
+        slots = (ts - bucket_t) // lane.levels[0].step if level else None
+        one_block = block.min() == block.max()
+        if one_block and shard.min() == shard.max():
+            self._apply_block(lane, level, int(shard[0]), int(block[0]), row, bidx, vals, slots)
+            return
+        key = shard * 1 if one_block else shard * (1 << 32) + (block // span - block.min() // span)
+        order = np.argsort(key.astype(np.uint16) if one_block else key, kind="stable")
+        key_sorted = key[order]
+        cuts = np.r_[0, np.flatnonzero(key_sorted[1:] != key_sorted[:-1]) + 1, len(order)]
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            sel = order[a:b]
+            self._apply_block(lane, level, int(shard[sel[0]]), int(block[sel[0]]), row[sel], bidx[sel],
+                              vals[sel], None if slots is None else slots[sel])
+
+    def _apply_block(self, lane: Lane, level: int, shard: int, start: int, row, bidx, vals, slots) -> None:
+        blk = self._block(shard, lane, level, start)
+        self._cover_rows(blk, shard, lane, level, start, int(row.max()))
+        segments = blk.heads if len(blk.heads) == 1 else [
+            s for s in blk.heads if ((row >= s.row_start) & (row < s.row_end)).any()]
+        for seg in segments:
+            if len(blk.heads) == 1:
+                r, b, v, sl = row, bidx, vals, slots
+            else:
+                m = (row >= seg.row_start) & (row < seg.row_end)
+                r, b, v, sl = row[m], bidx[m], vals[m], None if slots is None else slots[m]
+            cells = seg.cells(b, r)
+            if _distinct(cells, seg.header.row_cap):
+                seg.merge_points(cells, st.single_points(v, sl))
+            else:
+                ucells, s = st.of_points(cells, v, sl)
+                seg.merge_points(ucells, s)
+
+    def _block(self, shard: int, lane: Lane, level: int, start: int) -> _Block:
+        blocks = self._blocks.setdefault((shard, lane.id, level), {})
+        blk = blocks.get(start)
+        if blk is None:
+            blk = blocks[start] = _Block()
+            if level == 0:
+                self._next_due = min(self._next_due, start + lane.block_seconds[0] + self.config.seal_grace)
+        return blk
+
+    def _cover_rows(self, blk: _Block, shard: int, lane: Lane, level: int, start: int, max_row: int) -> None:
+        """Create head segments until rows up to `max_row` have a home in this block."""
+        while not blk.heads or max_row >= blk.heads[-1].row_end:
+            first = blk.heads[-1].row_end if blk.heads else 0
+            known = self.index.rows(shard, lane.id)
+            need = max(max_row, known - 1) - first + 1
+            cap = _round_up(max(need + need // 8, first // 4, 1024), 1024)
+            header = HeadHeader(lane.levels[level].step, start, lane.buckets(level), first, cap,
+                                blk.gen, shard, lane.id, level)
+            folder = layout.level_dir(self.root, shard, lane.id, level)
+            folder.mkdir(parents=True, exist_ok=True)
+            blk.heads.append(HeadSegment.create(layout.head_path(folder, start, blk.gen, first), header))
+
+    # ----------------------------------------------------------------- reading
+
+    def read(self, name: str, from_: int, until: int, aggregate: str | None = None,
+             now: float | None = None) -> Series | None:
+        """whisper.fetch semantics: None when the name is unknown or the range is outside retention."""
+        now_i = self._now(now)
+        from_, until = int(from_), int(until)
+        if from_ > until:
+            raise ValueError(f"invalid time interval: from ({from_}) is after until ({until})")
+        try:
+            key = normalize(name)
+        except InvalidName:
+            return None
+        with self._lock:
+            self._check_open()
+            sid = self.index.id_of(key)
+            if sid is None:
+                return None
+            shard, lane_id, row = sid >> 48, (sid >> 32) & 0xFFFF, sid & 0xFFFFFFFF
+            lane = self.lanes[lane_id]
+            oldest = now_i - lane.levels[-1].retention
+            if from_ > now_i or until < oldest:
+                return None
+            from_, until = max(from_, oldest), min(until, now_i)
+            level = next(j for j, lv in enumerate(lane.levels) if lv.retention >= now_i - from_)
+            step = lane.levels[level].step
+            start = from_ - from_ % step + step
+            end = until - until % step + step
+            if start == end:
+                end += step
+            stats = self._level_stats(shard, lane, level, row, start, end)
+        method, xff = self._method(key, level, aggregate)
+        slots = step // lane.levels[0].step
+        return Series(key, start, step, st.values(stats, method, xff, slots))
+
+    def _method(self, name: str, level: int, aggregate: str | None) -> tuple[str, float]:
+        if aggregate is not None:
+            method = st.normalize_method(aggregate)
+        else:
+            method = "last" if level == 0 else self.config.aggregations.match(name).method
+        xff = 0.0 if level == 0 else self.config.aggregations.match(name).xff
+        return method, xff
+
+    def read_stats(self, name: str, level: int, start: int, end: int) -> st.Stats | None:
+        """Raw bucket stats of one series at one level over [start, end) (step-aligned)."""
+        sid = self.index.id_of(normalize(name))
+        if sid is None:
+            return None
+        with self._lock:
+            self._check_open()
+            lane = self.lanes[(sid >> 32) & 0xFFFF]
+            return self._level_stats(sid >> 48, lane, level, sid & 0xFFFFFFFF, start, end)
+
+    def _level_stats(self, shard: int, lane: Lane, level: int, row: int, a: int, b: int) -> st.Stats:
+        mark = int(self._marks[lane.id][shard, level]) if level > 0 else b
+        parts = []
+        if a < min(b, mark):
+            parts.append(self._stored_stats(shard, lane, level, row, a, min(b, mark)))
+        if b > max(a, mark):
+            fine = self._level_stats(shard, lane, level - 1, row, max(a, mark), b)
+            parts.append(st.fold(fine, lane.fold_factor(level), raw_per_bucket=lane.raw_steps(level - 1)))
+        return st.concat(parts)
+
+    def _stored_stats(self, shard: int, lane: Lane, level: int, row: int, a: int, b: int) -> st.Stats:
+        step, span = lane.levels[level].step, lane.block_seconds[level]
+        blocks = self._blocks.get((shard, lane.id, level), {})
+        parts, t = [], a
+        while t < b:
+            start = t - t % span
+            end = min(b, start + span)
+            b0, b1 = (t - start) // step, (end - start) // step
+            blk = blocks.get(start)
+            parts.append(st.empty(b1 - b0) if blk is None else
+                         self._block_row(shard, lane, level, start, blk, row, b0, b1))
+            t = end
+        return st.concat(parts) if parts else st.empty(0)
+
+    def _block_row(self, shard, lane, level, start, blk: _Block, row: int, b0: int, b1: int) -> st.Stats:
+        out = None
+        if blk.sealed_gen is not None:
+            out = self._sealed_block(shard, lane, level, start, blk.sealed_gen).read_row(row).take(slice(b0, b1))
+        for seg in blk.heads:
+            if seg.row_start <= row < seg.row_end:
+                head = seg.read_row(row, b0, b1)
+                out = head if out is None else st.merge(out, head)
+        return out if out is not None else st.empty(b1 - b0)
+
+    def _sealed_block(self, shard, lane, level, start, gen) -> SealedBlock:
+        path = layout.sealed_path(layout.level_dir(self.root, shard, lane.id, level), start, gen)
+        sb = self._sealed.get(path)
+        if sb is None:
+            sb = self._sealed[path] = SealedBlock(path)
+            if len(self._sealed) > SEALED_CACHE:
+                self._sealed.popitem(last=False)[1].close()
+        else:
+            self._sealed.move_to_end(path)
+        return sb
+
+    def find(self, pattern: str) -> list[tuple[str, bool]]:
+        """Graphite find over plain paths: (path, is_leaf) in /metrics/find order."""
+        with self._lock:
+            return self.index.trie.find(pattern)
+
+    def expand(self, pattern: str) -> list[str]:
+        """Leaf paths matching a glob, sorted by path (render-time expansion)."""
+        with self._lock:
+            return self.index.trie.expand(pattern)
+
+    def __contains__(self, name: str) -> bool:
+        try:
+            return self.index.id_of(normalize(name)) is not None
+        except InvalidName:
+            return False
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    # ----------------------------------------------------------------- maintenance
+
+    def maintain(self, now: float | None = None) -> Counter:
+        """Seal ended blocks, fold them into coarser levels, drop expired ones."""
+        with self._lock:
+            self._check_open()
+            return self._maintain(self._now(now))
+
+    def _maintain(self, now: int) -> Counter:
+        done: Counter = Counter()
+        for lane in self.lanes:
+            for shard in range(self.shards):
+                infos = [BlockInfo(lv, start, blk.sealed_gen is not None, bool(blk.heads))
+                         for lv in range(len(lane.levels))
+                         for start, blk in self._blocks.get((shard, lane.id, lv), {}).items()]
+                if not infos:
+                    continue
+                marks = self._marks[lane.id][shard].tolist()
+                jobs, _ = plan(lane, infos, marks, now, self.config.seal_grace)
+                for job in jobs:
+                    if isinstance(job, Seal):
+                        self._seal(shard, lane, job)
+                        done["sealed"] += 1
+                    elif isinstance(job, Expire):
+                        self._expire(shard, lane, job)
+                        done["expired"] += 1
+        self._next_due = self._due_time()
+        if done:
+            log.info("maintenance: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items())))
+        return done
+
+    def _due_time(self) -> int:
+        due = 2 ** 62
+        for (shard, lane_id, level), blocks in self._blocks.items():
+            lane = self.lanes[lane_id]
+            for start, blk in blocks.items():
+                end = start + lane.block_seconds[level]
+                if level == 0 and blk.heads:
+                    due = min(due, end + self.config.seal_grace)
+                due = min(due, end + lane.levels[level].retention)
+        return due
+
+    def _seal(self, shard: int, lane: Lane, job: Seal) -> None:
+        blk = self._blocks[(shard, lane.id, job.level)][job.start]
+        folder = layout.level_dir(self.root, shard, lane.id, job.level)
+        rows = self.index.rows(shard, lane.id)
+        gen = max([s.header.gen for s in blk.heads] + [blk.sealed_gen or 0])
+        header = SealedHeader(lane.levels[job.level].step, job.start, lane.buckets(job.level), rows,
+                              gen, shard, lane.id, job.level)
+        end = job.start + lane.block_seconds[job.level]
+
+        def chunks():
+            for r0 in range(0, rows, SEAL_ROW_CHUNK):
+                s = self._block_rows(shard, lane, job.level, job.start, blk, r0, min(rows, r0 + SEAL_ROW_CHUNK))
+                if job.fold:
+                    self._fold_into(shard, lane, job.level + 1, job.start, r0, s)
+                yield s
+
+        def before_commit():
+            if job.fold:
+                coarse_start = job.start - job.start % lane.block_seconds[job.level + 1]
+                for seg in self._blocks[(shard, lane.id, job.level + 1)][coarse_start].heads:
+                    seg.flush()
+                self._marks[lane.id][shard, job.level + 1] = end
+                self._save_marks(shard, lane)
+
+        old_gen = blk.sealed_gen
+        write_sealed(layout.sealed_path(folder, job.start, gen), header, chunks(), before_commit)
+        if old_gen is not None and old_gen != gen:
+            self._forget_sealed(layout.sealed_path(folder, job.start, old_gen))
+            layout.sealed_path(folder, job.start, old_gen).unlink(missing_ok=True)
+        for seg in blk.heads:
+            seg.delete()
+        blk.heads = []
+        blk.sealed_gen = gen
+        blk.gen = gen + 1
+
+    def _block_rows(self, shard, lane, level, start, blk: _Block, r0: int, r1: int) -> st.Stats:
+        """Series-major stats [rows][buckets] of rows [r0, r1) of one block (sealed + heads)."""
+        if blk.sealed_gen is not None:
+            out = self._sealed_block(shard, lane, level, start, blk.sealed_gen).read_rows(r0, r1)
+        else:
+            out = st.empty((r1 - r0, lane.buckets(level)))
+        for seg in blk.heads:
+            lo, hi = max(r0, seg.row_start), min(r1, seg.row_end)
+            if lo >= hi:
+                continue
+            head = seg.read(slice(lo, hi)).transpose()
+            merged = st.merge(out.take(slice(lo - r0, hi - r0)), head)
+            for dst, src in zip(out.arrays(), merged.arrays()):
+                dst[lo - r0:hi - r0] = src
+        return out
+
+    def _fold_into(self, shard, lane: Lane, level: int, fine_start: int, r0: int, fine: st.Stats) -> None:
+        coarse = st.fold(fine, lane.fold_factor(level), axis=1, raw_per_bucket=lane.raw_steps(level - 1))
+        span, step = lane.block_seconds[level], lane.levels[level].step
+        start = fine_start - fine_start % span
+        b0 = (fine_start - start) // step
+        blk = self._block(shard, lane, level, start)
+        r1 = r0 + len(coarse)
+        if r1 > r0:
+            self._cover_rows(blk, shard, lane, level, start, r1 - 1)
+        for seg in blk.heads:
+            lo, hi = max(r0, seg.row_start), min(r1, seg.row_end)
+            if lo < hi:
+                seg.overwrite(b0, lo, coarse.take(slice(lo - r0, hi - r0)).transpose())
+
+    def _expire(self, shard: int, lane: Lane, job: Expire) -> None:
+        blocks = self._blocks[(shard, lane.id, job.level)]
+        blk = blocks.pop(job.start)
+        folder = layout.level_dir(self.root, shard, lane.id, job.level)
+        for seg in blk.heads:
+            seg.delete()
+        if blk.sealed_gen is not None:
+            path = layout.sealed_path(folder, job.start, blk.sealed_gen)
+            self._forget_sealed(path)
+            path.unlink(missing_ok=True)
+
+    def _forget_sealed(self, path: Path) -> None:
+        sb = self._sealed.pop(path, None)
+        if sb is not None:
+            sb.close()
+
+    def _save_marks(self, shard: int, lane: Lane) -> None:
+        path = layout.state_path(self.root, shard, lane.id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"folded_until": [int(x) for x in self._marks[lane.id][shard]]}
+        layout.write_atomic(path, dump_json(STATE_MAGIC, doc))
+
+    # ----------------------------------------------------------------- durability
+
+    def sync(self) -> None:
+        """msync every head segment and fsync the name logs: the power-loss bound."""
+        with self._lock:
+            self._check_open()
+            for blocks in self._blocks.values():
+                for blk in blocks.values():
+                    for seg in blk.heads:
+                        seg.flush()
+            for nl in self._logs.values():
+                nl.sync()
+
+    def close(self) -> None:
+        """Flush everything and release the data directory."""
+        with self._lock:
+            if self.closed:
+                return
+            self.sync()
+            for blocks in self._blocks.values():
+                for blk in blocks.values():
+                    for seg in blk.heads:
+                        seg.close()
+            for sb in self._sealed.values():
+                sb.close()
+            for nl in self._logs.values():
+                nl.close()
+            self.closed = True
+            if self._lockfd is not None:
+                os.close(self._lockfd)
+                self._lockfd = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self.closed:
+            raise StoreClosed(f"store {self.root} is closed")
+
+    @staticmethod
+    def _now(now: float | None) -> int:
+        return int(time.time() if now is None else now)
+
+
+# --------------------------------------------------------------------- helpers
+
+def _drop(result: WriteResult, keep: np.ndarray, reason: str, ok: np.ndarray) -> np.ndarray:
+    """`ok & keep`, counting points newly dropped under `reason`."""
+    lost = ok & ~keep
+    if lost.any():
+        result.dropped[reason] += int(lost.sum())
+        return ok & keep
+    return ok
+
+
+def _write_levels(entry: np.ndarray, ts: np.ndarray, marks: np.ndarray) -> np.ndarray:
+    """The level each point is written at.
+
+    A point enters the finest level whose retention covers its age; but while that level
+    has not yet been folded past the point's time, the point goes to the finer level below,
+    whose fold will carry it up.  So no level ever receives a direct write beyond its fold
+    watermark, and folds can overwrite.
+    """
+    level = entry.copy()
+    for j in range(marks.shape[1] - 1, 0, -1):
+        m = (level == j) & (ts >= marks[:, j])
+        if m.any():
+            level[m] = j - 1
+    return level
+
+
+def _distinct(cells: np.ndarray, row_cap: int) -> bool:
+    """Whether no cell occurs twice, without sorting when the batch spans few buckets."""
+    lo, hi = int(cells.min()), int(cells.max())
+    if hi - lo < 8 * len(cells) + 4 * row_cap:
+        return int(np.bincount(cells - lo).max()) <= 1
+    return len(np.unique(cells)) == len(cells)
+
+
+def _round_up(n: int, k: int) -> int:
+    return -(-n // k) * k
+
+
+def _acquire_lock(root: Path) -> int:
+    fd = os.open(layout.lock_path(root), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown process"
+        os.close(fd)
+        raise StoreLocked(root, holder) from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"pid {os.getpid()}\n".encode(), 0)
+    return fd
+
+
+def _load_or_create_meta(root: Path, config: StoreConfig) -> int:
+    """The shard count recorded in the data directory (written on first open)."""
+    path = layout.meta_path(root)
+    if path.exists():
+        doc = load_json(path, path.read_bytes(), META_MAGIC)
+        shards = doc.get("shards")
+        if not isinstance(shards, int) or not 1 <= shards <= 4096:
+            raise CorruptFile(path, f"shards={shards!r}")
+        if shards != config.shards:
+            log.warning("data directory %s has %d shards; ignoring configured %d", root, shards, config.shards)
+        return shards
+    if not 1 <= config.shards <= 4096:
+        raise ConfigMismatch(f"shards must be 1..4096, got {config.shards}")
+    layout.write_atomic(path, dump_json(META_MAGIC, {"shards": config.shards, "created": int(time.time())}))
+    return config.shards
