@@ -98,20 +98,22 @@ _MAKERS = {
 }
 
 
-def measure(kind: str, n_series: int, buckets: int, seed: int) -> dict:
-    """Bytes per point and mean encode/decode microseconds per block for one kind."""
+def measure(kind: str, n_series: int, buckets: int, seed: int, repeat: int = 5) -> dict:
+    """Bytes per point and encode/decode microseconds per block for one kind.
+
+    Times are the mean over blocks of each block's best of `repeat` runs, so a busy machine
+    inflates them less.
+    """
     from tsdb.codec import decode_block, encode_block
 
     data = corpus(kind, n_series, buckets, seed)
-    blocks = []
-    t0 = time.perf_counter()
+    columns = []
     for row in data:
         count = (~np.isnan(row)).astype(np.uint32)
-        blocks.append(encode_block(count, row, row, row, row, row * row))
-    t1 = time.perf_counter()
-    for blob in blocks:
-        decode_block(blob, buckets)
-    t2 = time.perf_counter()
+        columns.append((count, row, row, row, row, row * row))
+    blocks = [encode_block(*cols) for cols in columns]
+    encode = [_best(lambda: encode_block(*cols), repeat) for cols in columns]
+    decode = [_best(lambda: decode_block(blob, buckets), repeat) for blob in blocks]
     points = int((~np.isnan(data)).sum())
     size = sum(len(b) for b in blocks)
     return {
@@ -119,9 +121,18 @@ def measure(kind: str, n_series: int, buckets: int, seed: int) -> dict:
         "points": points,
         "bytes": size,
         "bytes_per_point": size / max(points, 1),
-        "encode_us": (t1 - t0) / n_series * 1e6,
-        "decode_us": (t2 - t1) / n_series * 1e6,
+        "encode_us": float(np.mean(encode)) * 1e6,
+        "decode_us": float(np.mean(decode)) * 1e6,
     }
+
+
+def _best(fn, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
 
 
 def main(argv: list[str] | None = None) -> None:

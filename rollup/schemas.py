@@ -37,7 +37,7 @@ AGGREGATION_METHODS = ("average", "sum", "last", "max", "min", "avg_zero", "absm
 DEFAULT_XFILES_FACTOR = 0.5
 DEFAULT_AGGREGATION_METHOD = "average"
 
-# Longest first so that a level prints with the coarsest unit that divides it exactly.
+# Largest first so that a level prints with the coarsest unit that divides it exactly.
 _UNITS = (("y", 31536000), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 # whisper.py getUnitString checks prefixes against these words in this order, which
 # gives carbon's letters their meaning too ('m' is minutes because 'seconds' is tried first).
@@ -151,10 +151,10 @@ def _level_or_problem(text: str) -> Level | str:
     if len(parts) != 2:
         return "expected <precision>:<duration>, e.g. 10s:7d"
     precision, duration = parts
-    step = _amount_or_problem(precision, "precision")
-    if isinstance(step, str):
-        return step
-    number, unit = step
+    amount = _amount_or_problem(precision, "precision")
+    if isinstance(amount, str):
+        return amount
+    number, unit = amount
     step = number * (unit or 1)
     if step == 0:
         return f"precision {_quoted(precision)} must be positive"
@@ -506,7 +506,7 @@ def _lines(text: str) -> list[str]:
 def _span(seconds: int) -> str:
     """`seconds` with the largest unit that divides it exactly: 604800 -> '1w'."""
     for unit, size in _UNITS:
-        if seconds % size == 0 and seconds:
+        if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
 

@@ -1,0 +1,1 @@
+"""Strata: a Graphite-compatible time-series store (command line and configuration)."""

@@ -2,7 +2,8 @@
 
 It follows the semantics of DESIGN.md §3 and GRAPHITE.md §2.4-2.5 with no numpy and no
 files: a point is accepted when its value is not NaN and some level's retention covers its
-age at write time; it then counts in its bucket at that level and every coarser one.  Reads
+age at write time; it then counts in its bucket at that level and every coarser one.  `last` is the last
+write to the latest raw bucket that holds points of the bucket.  Reads
 follow whisper.fetch: the finest level whose retention covers now - from, buckets on step
 boundaries in (from, until].  Aggregates are computed from the list of points in a bucket,
 with exact rational arithmetic for the standard deviation.
@@ -33,6 +34,7 @@ class ReferenceStore:
             return False
         t = int(ts)
         age = now - t
+        self.points.setdefault(name, [])   # carbon creates the file even if no point fits
         for j in range(len(self.levels)):
             if self.retention(j) >= age:
                 self.points[name].append((t, value, j))
@@ -43,6 +45,15 @@ class ReferenceStore:
         step = self.levels[level][0]
         return [v for t, v, entry in self.points[name]
                 if entry <= level and start <= t < start + step]
+
+    def bucket_last(self, name: str, level: int, start: int):
+        """The last write to the latest raw bucket holding points of this bucket."""
+        step, raw = self.levels[level][0], self.levels[0][0]
+        best = None
+        for t, v, entry in self.points[name]:
+            if entry <= level and start <= t < start + step and (best is None or t // raw >= best[0]):
+                best = (t // raw, v)
+        return best
 
     def fetch(self, name: str, from_: int, until: int, now: int, aggregate: str | None = None):
         if name not in self.points:
@@ -60,12 +71,13 @@ class ReferenceStore:
         method = aggregate or ("last" if level == 0 else self.method)
         xff = 0.0 if level == 0 else self.xff
         slots = step // self.levels[0][0]
-        values = [self.aggregate(self.bucket_points(name, level, t), method, xff, slots)
+        values = [self.aggregate(self.bucket_points(name, level, t), method, xff, slots,
+                                 self.bucket_last(name, level, t))
                   for t in range(start, end, step)]
         return start, step, values
 
     @staticmethod
-    def aggregate(points: list[float], method: str, xff: float, slots: int):
+    def aggregate(points: list[float], method: str, xff: float, slots: int, last=None):
         if not points or min(len(points), slots) / slots < xff:
             return None
         if method == "average":
@@ -79,7 +91,7 @@ class ReferenceStore:
         if method == "count":
             return float(len(points))
         if method == "last":
-            return points[-1]
+            return last[1]
         if method == "avg_zero":
             return math.fsum(points) / slots
         if method == "stddev":

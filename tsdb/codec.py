@@ -1,13 +1,14 @@
-"""Series-block codec: one sealed block of one series <-> one compact, self-checking blob.
+"""Series-block codec: one sealed block of one series <-> one compact blob, validated on read.
 
 Sealed chunks store each series' block (B buckets of count, sum, min, max, sumsq, last) as its
 own blob, so a read decompresses only that series' bytes (DESIGN.md §4). Only present cells
 are stored, and count==1 cells store only `last` (the other aggregates are implied, §3).
-Float columns are stored as scaled decimals when that is bit-exact (most metrics arrive as
-short decimal strings), otherwise as XOR-with-previous bit patterns, byte-shuffled; integers
-are delta coded and bit packed with outliers (counter resets, spikes) patched in separately.
-The blob is lz4-compressed when that makes it smaller. CODEC.md is the byte layout.
-Every path is numpy-vectorised: Python loops run over columns and exponents, never values.
+Floats are stored as scaled decimals when that is bit-exact (most metrics arrive as short
+decimal strings), as decimals plus ulp corrections when they are a few ulps off (rollup sums),
+else as XOR-with-previous bit planes. Integers are delta coded and bit packed, with outliers
+(counter resets, spikes) patched in separately. The blob is lz4-compressed when that helps.
+CODEC.md is the byte layout. Every path is numpy-vectorised: Python loops run over columns,
+delta orders and exponents, never over values.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ MAX_SCALE_DOWN = 15  # integers are divided by at most 10**15 (trailing zeros)
 _EXACT_INT = float(2**53)
 _U64 = (1 << 64) - 1
 
+_WIDTHS = np.where(np.arange(65) > MAX_PACKED_WIDTH, 64, np.arange(65))  # bits per value
+_LOW_BITS = [np.uint64((1 << w) - 1) for w in range(64)]
 _POW10 = [10.0**e for e in range(MAX_DECIMAL_EXPONENT + 1)]
 
 
@@ -78,12 +81,12 @@ def _varint(x: int) -> bytes:
     return bytes(out)
 
 
-def _read_varint(mv: memoryview, pos: int, what: str) -> tuple[int, int]:
+def _read_varint(mv: memoryview, pos: int, what: str, field: str) -> tuple[int, int]:
     x = shift = 0
     end = len(mv)
     while True:
         if pos >= end:
-            raise CodecError(f"truncated varint ({what}) at byte {pos}")
+            raise CodecError(f"truncated {what}: {field} (varint) cut off at byte {pos}")
         b = mv[pos]
         pos += 1
         x |= (b & 0x7F) << shift
@@ -91,9 +94,9 @@ def _read_varint(mv: memoryview, pos: int, what: str) -> tuple[int, int]:
             break
         shift += 7
         if shift > 63:
-            raise CodecError(f"varint ({what}) longer than 10 bytes at byte {pos}")
+            raise CodecError(f"corrupt {what}: {field} varint longer than 10 bytes at byte {pos}")
     if x > _U64:
-        raise CodecError(f"varint ({what}) exceeds 64 bits at byte {pos}")
+        raise CodecError(f"corrupt {what}: {field} varint exceeds 64 bits at byte {pos}")
     return x, pos
 
 
@@ -109,9 +112,9 @@ def _zigzag_array(x: np.ndarray) -> np.ndarray:
     return ((x << 1) ^ (x >> 63)).view(np.uint64)
 
 
-def _read_byte(mv: memoryview, pos: int, what: str) -> tuple[int, int]:
+def _read_byte(mv: memoryview, pos: int, what: str, field: str) -> tuple[int, int]:
     if pos >= len(mv):
-        raise CodecError(f"truncated stream: missing {what} at byte {pos}")
+        raise CodecError(f"truncated {what}: {field} missing at byte {pos}")
     return mv[pos], pos + 1
 
 
@@ -154,18 +157,27 @@ def _unpack(mv: memoryview, pos: int, n: int, w: int, what: str) -> tuple[np.nda
         padded[:nbytes] = np.frombuffer(mv, np.uint8, nbytes, pos)
         words = np.ndarray((nbytes,), dtype="<u8", buffer=padded, strides=(1,))
     byte, shift = _bit_offsets(n, w)
-    values = words[byte] >> shift
-    values &= np.uint64((1 << w) - 1)
+    values = words.take(byte)  # take() gathers from the unaligned view ~3x faster than []
+    values >>= shift
+    values &= _LOW_BITS[w]
     return values, end
 
 
-@functools.lru_cache(maxsize=512)
 def _bit_offsets(n: int, w: int) -> tuple[np.ndarray, np.ndarray]:
-    """Byte offset and bit shift of each of n packed w-bit values (cached: shapes repeat)."""
+    """Byte offset and bit shift of each of n packed w-bit values."""
+    if n <= 4096:  # shapes repeat from block to block; bigger ones would bloat the cache
+        return _cached_bit_offsets(n, w)
+    return _compute_bit_offsets(n, w)
+
+
+def _compute_bit_offsets(n: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     bitpos = np.arange(0, n * w, w, dtype=np.intp)
     byte, shift = bitpos >> 3, (bitpos & 7).astype(np.uint64)
-    byte.flags.writeable = shift.flags.writeable = False
+    byte.flags.writeable = shift.flags.writeable = False  # shared by every caller
     return byte, shift
+
+
+_cached_bit_offsets = functools.lru_cache(maxsize=512)(_compute_bit_offsets)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,33 +194,34 @@ def _residual_plan(r: np.ndarray) -> tuple[int, dict]:
     pivot = np.partition(r, m // 2)[m // 2]
     zz = _zigzag_array(r - pivot)
     # Bit lengths via the float exponent: may overstate huge values by one bit, which only
-    # nudges the width choice; the packed width below is exact.
-    bitlen = np.frexp(zz.astype(np.float64))[1]
-    le = np.cumsum(np.bincount(bitlen, minlength=66)[:65])
-    n_exc = m - le
-    widths = np.arange(65)
-    widths[MAX_PACKED_WIDTH + 1 :] = 64
+    # nudges the width choice; the packed widths below are exact.
+    bitlen = np.minimum(np.frexp(zz.astype(np.float64))[1], 64)
+    n_exc = m - np.cumsum(np.bincount(bitlen, minlength=65))
     pos_w = (m - 1).bit_length()
-    exc_w = int(bitlen.max())
-    cost = m * widths + n_exc * (pos_w + exc_w) + (n_exc > 0) * 40
-    w = int(np.argmin(cost))
-    exc = bitlen > w
-    k = int(exc.sum())
+    cost = m * _WIDTHS + n_exc * (pos_w + int(bitlen.max())) + (n_exc > 0) * 40
+    exc = bitlen > int(np.argmin(cost))
+    plain = _for_plan(r, m)
+    if not exc.any():
+        return plain
     main = r[~exc]
-    lo = int(main.min())
-    span = (main - np.int64(lo)).view(np.uint64)
-    main_w = _packed_width(int(span.max()))
-    size = len(_varint(_zigzag(lo))) + 1 + ((m * main_w + 7) >> 3)
-    plan = {"lo": lo, "w": main_w, "exc": None}
-    if k:
-        pos = np.flatnonzero(exc)
-        ev = r[exc]
-        lo2 = int(ev.min())
-        w2 = _packed_width(int((ev - np.int64(lo2)).view(np.uint64).max()))
-        size += len(_varint(k)) + ((k * pos_w + 7) >> 3) + len(_varint(_zigzag(lo2))) + 1
-        size += (k * w2 + 7) >> 3
-        plan["exc"] = (pos, pos_w, ev, lo2, w2)
+    size, plan = _for_plan(main, m)
+    pos = np.flatnonzero(exc)
+    ev = r[exc]
+    lo2 = int(ev.min())
+    w2 = _packed_width(int((ev - np.int64(lo2)).view(np.uint64).max()))
+    size += len(_varint(pos.size)) + ((pos.size * pos_w + 7) >> 3)
+    size += len(_varint(_zigzag(lo2))) + 1 + ((pos.size * w2 + 7) >> 3)
+    if size >= plain[0]:  # the median-centred estimate can be a bit pessimistic
+        return plain
+    plan["exc"] = (pos, pos_w, ev, lo2, w2)
     return size, plan
+
+
+def _for_plan(values: np.ndarray, m: int) -> tuple[int, dict]:
+    """Frame of reference: m slots of (value - min) at the width of the largest one."""
+    lo = int(values.min())
+    w = _packed_width(int((values - np.int64(lo)).view(np.uint64).max()))
+    return len(_varint(_zigzag(lo))) + 1 + ((m * w + 7) >> 3), {"lo": lo, "w": w, "exc": None}
 
 
 def _encode_ints(x: np.ndarray) -> bytes:
@@ -216,8 +229,8 @@ def _encode_ints(x: np.ndarray) -> bytes:
     n = x.size
     best = None
     for order in range(3):
-        if order > n:
-            break
+        if order > n or (order == 2 and best[1] == 0):
+            break  # if deltas did not beat raw values, deltas of deltas will not either
         lead = [int(np.diff(x[: order + 1], j)[0]) for j in range(order)]
         r = np.diff(x, order) if order else x
         size = 1 + sum(len(_varint(_zigzag(v))) for v in lead)
@@ -248,56 +261,47 @@ def _encode_ints(x: np.ndarray) -> bytes:
 
 
 def _decode_ints(mv: memoryview, pos: int, n: int, what: str) -> tuple[np.ndarray, int]:
-    head, pos = _read_byte(mv, pos, f"{what} integer header")
+    head, pos = _read_byte(mv, pos, what, "integer header")
     order = head & INT_ORDER_MASK
     if head & ~(INT_ORDER_MASK | INT_EXCEPTIONS) or order > 2:
         raise CodecError(f"invalid integer stream header 0x{head:02x} for {what}")
     if order > n:
         raise CodecError(f"delta order {order} exceeds length {n} for {what}")
-    lead = []
-    for _ in range(order):
-        z, pos = _read_varint(mv, pos, f"{what} leading value")
-        lead.append(_unzigzag(z))
+    # x[:order] = leading values, x[order:] = residuals; undo the deltas in place.
+    x = np.empty(n, np.int64)
+    for i in range(order):
+        z, pos = _read_varint(mv, pos, what, "leading value")
+        x[i] = _unzigzag(z)
     m = n - order
-    if m == 0:
-        if head & INT_EXCEPTIONS:
-            raise CodecError(f"exceptions in an empty residual for {what}")
-        r = np.empty(0, np.int64)
-    else:
-        z, pos = _read_varint(mv, pos, f"{what} base")
-        w, pos = _read_byte(mv, pos, f"{what} bit width")
+    if m:
+        z, pos = _read_varint(mv, pos, what, "base")
+        w, pos = _read_byte(mv, pos, what, "bit width")
         main, pos = _unpack(mv, pos, m, w, what)
-        main += np.uint64(_unzigzag(z) & _U64)
-        r = main.view(np.int64)
+        main += np.uint64(_unzigzag(z) & _U64)  # modulo 2**64, like the encoder
+        r = x[order:]
+        r[:] = main.view(np.int64)
         if head & INT_EXCEPTIONS:
             pos = _patch_exceptions(mv, pos, r, what)
-    if order == 0:
-        return r, pos
-    x = np.empty(n, np.int64)
-    x[0] = lead[0]
-    if order == 1:
-        x[1:] = r
-    else:
-        d = np.empty(n - 1, np.int64)
-        d[0] = lead[1]
-        d[1:] = r
-        np.cumsum(d, out=d)
-        x[1:] = d
-    np.cumsum(x, out=x)
+    elif head & INT_EXCEPTIONS:
+        raise CodecError(f"exceptions in an empty residual for {what}")
+    if order == 2:
+        np.add.accumulate(x[1:], out=x[1:])
+    if order:
+        np.add.accumulate(x, out=x)
     return x, pos
 
 
 def _patch_exceptions(mv: memoryview, pos: int, r: np.ndarray, what: str) -> int:
     m = r.size
-    k, pos = _read_varint(mv, pos, f"{what} exception count")
+    k, pos = _read_varint(mv, pos, what, "exception count")
     if not 1 <= k <= m:
         raise CodecError(f"exception count {k} outside 1..{m} for {what}")
-    where, pos = _unpack(mv, pos, k, _packed_width(m - 1), f"{what} exception positions")
-    if where[-1] >= m or (k > 1 and not (where[1:] > where[:-1]).all()):
-        raise CodecError(f"exception positions not increasing below {m} for {what}")
-    z, pos = _read_varint(mv, pos, f"{what} exception base")
-    w, pos = _read_byte(mv, pos, f"{what} exception bit width")
-    ev, pos = _unpack(mv, pos, k, w, f"{what} exception values")
+    where, pos = _unpack(mv, pos, k, _packed_width(m - 1), what)
+    if where.max() >= m:
+        raise CodecError(f"exception position {int(where.max())} beyond {m - 1} for {what}")
+    z, pos = _read_varint(mv, pos, what, "exception base")
+    w, pos = _read_byte(mv, pos, what, "exception bit width")
+    ev, pos = _unpack(mv, pos, k, w, what)
     ev += np.uint64(_unzigzag(z) & _U64)
     r[where.astype(np.intp)] = ev.view(np.int64)
     return pos
@@ -342,9 +346,7 @@ def _exact_at(v: np.ndarray, bits: np.ndarray, e: int) -> np.ndarray | None:
     """The int64 mantissas of v at exponent e if they give back v's exact bits, else None."""
     m = _mantissas(v, e)
     # Comparing rebuilt bit patterns (not values) is what rejects -0.0, inf and NaN.
-    if (_from_decimal(m, e).view(np.int64) == bits).all() and (np.abs(m) < 2**53).all():
-        return m
-    return None
+    return m if (_from_decimal(m, e).view(np.int64) == bits).all() else None
 
 
 def _exponent_cap(v: np.ndarray) -> int:
@@ -353,7 +355,8 @@ def _exponent_cap(v: np.ndarray) -> int:
         amax = float(np.max(np.abs(v), where=np.isfinite(v), initial=0.0))
     if amax == 0.0:
         return 0
-    return min(MAX_DECIMAL_EXPONENT, int(np.floor(np.log10(_EXACT_INT / amax))))
+    # Subtract logarithms: 2**53 / 5e-324 overflows to inf.
+    return min(MAX_DECIMAL_EXPONENT, int(np.floor(np.log10(_EXACT_INT) - np.log10(amax))))
 
 
 def _bisect(ok, lo: int, hi: int):
@@ -381,8 +384,8 @@ def _decimal_exact(v: np.ndarray) -> tuple[int, np.ndarray] | None:
     m = _exact_at(v, bits, 0)
     if m is not None:
         return _scale_down(bits, m)
-    found = _bisect(lambda e: _exact_at(v, bits, e), 0, _exponent_cap(v))
-    return found
+    cap = _exponent_cap(v)
+    return _bisect(lambda e: _exact_at(v, bits, e), 0, cap) if cap >= 1 else None
 
 
 def _scale_down(bits: np.ndarray, m: np.ndarray) -> tuple[int, np.ndarray]:
@@ -442,16 +445,15 @@ def _xor_bitshuffle(v: np.ndarray) -> bytes:
 def _unxor_bitshuffle(mv: memoryview, pos: int, n: int, what: str) -> tuple[np.ndarray, int]:
     if pos + 8 > len(mv):
         raise CodecError(f"truncated {what}: missing the bit-plane mask at byte {pos}")
-    mask = int.from_bytes(mv[pos : pos + 8], "little")
+    keep = np.unpackbits(np.frombuffer(mv, np.uint8, 8, pos), bitorder="little").view(bool)
     pos += 8
-    keep = np.unpackbits(np.frombuffer(mask.to_bytes(8, "little"), np.uint8), bitorder="little")
-    keep = keep.astype(bool)
     row = (n + 7) >> 3
-    size = int(keep.sum()) * row
+    stored = int(keep.sum())
+    size = stored * row
     if pos + size > len(mv):
         raise CodecError(f"truncated {what}: need {size} bytes of bit planes at byte {pos}, have {len(mv) - pos}")
     planes = np.zeros((64, row), np.uint8)
-    planes[keep] = np.frombuffer(mv, np.uint8, size, pos).reshape(-1, row)
+    planes[keep] = np.frombuffer(mv, np.uint8, size, pos).reshape(stored, row)
     bits = np.unpackbits(planes, axis=1, count=n, bitorder="little")
     x = np.packbits(np.ascontiguousarray(bits.T), axis=1, bitorder="little").view("<u8").ravel()
     np.bitwise_xor.accumulate(x, out=x)
@@ -469,20 +471,21 @@ def encode_floats(values: np.ndarray) -> bytes:
         raise ValueError(f"encode_floats needs a 1-D array, got shape {v.shape}")
     if v.size == 0:
         return bytes([FLOAT_DECIMAL, 0]) + _encode_ints(np.empty(0, np.int64))
+    candidates = []
     exact = _decimal_exact(v)
     if exact is not None:
         e, m = exact
         blob = bytes([FLOAT_DECIMAL, e & 0xFF]) + _encode_ints(m)
-        if len(blob) <= 6 * v.size:  # XOR cannot plausibly beat this: skip trying it
+        if len(blob) <= 4 * v.size:  # short decimals: nothing else comes close
             return blob
-        candidates = [(len(blob), blob)]
-    else:
-        candidates = []
-        approx = _decimal_ulps(v)
-        if approx is not None:
-            e, m, ulps = approx
-            blob = bytes([FLOAT_DECIMAL_ULPS, e]) + _encode_ints(m) + _encode_ints(ulps)
-            candidates.append((len(blob), blob))
+        candidates.append((len(blob), blob))
+    # Long exact decimals (69.11999999999999 is exact at e=14) are often a short decimal
+    # plus an ulp or two, which the residual form stores far more cheaply.
+    approx = _decimal_ulps(v)
+    if approx is not None:
+        e, m, ulps = approx
+        blob = bytes([FLOAT_DECIMAL_ULPS, e]) + _encode_ints(m) + _encode_ints(ulps)
+        candidates.append((len(blob), blob))
     xor = bytes([FLOAT_XOR]) + _xor_bitshuffle(v)
     # XOR planes still hold repeats lz4 removes; decimal streams are already dense.
     candidates.append((_lz4_size(xor), xor))
@@ -495,12 +498,12 @@ def decode_floats(buf: bytes | memoryview, n: int) -> tuple[np.ndarray, int]:
 
 
 def _decode_floats(mv: memoryview, pos: int, n: int, what: str) -> tuple[np.ndarray, int]:
-    method, pos = _read_byte(mv, pos, f"{what} float method")
+    method, pos = _read_byte(mv, pos, what, "float method")
     if method == FLOAT_XOR:
         return _unxor_bitshuffle(mv, pos, n, what)
     if method not in (FLOAT_DECIMAL, FLOAT_DECIMAL_ULPS):
         raise CodecError(f"unknown float method {method} for {what}")
-    e, pos = _read_byte(mv, pos, f"{what} decimal exponent")
+    e, pos = _read_byte(mv, pos, what, "decimal exponent")
     e = e - 256 if e > 127 else e
     if not -MAX_SCALE_DOWN <= e <= MAX_DECIMAL_EXPONENT:
         raise CodecError(f"decimal exponent {e} outside -{MAX_SCALE_DOWN}..{MAX_DECIMAL_EXPONENT} for {what}")
@@ -593,13 +596,15 @@ def decode_block(blob: bytes | memoryview, buckets: int) -> tuple[np.ndarray, ..
     present_idx, pos = _read_presence(mv, pos, kind, buckets)
     n = buckets if present_idx is None else present_idx.size
     if head & FLAG_COUNTS:
-        pc, pos = _decode_ints(mv, pos, n, "counts")
+        pc, pos = _decode_ints(mv, pos, n, "count column")
         if not ((pc >= 1) & (pc <= 0xFFFFFFFF)).all():
-            raise CodecError("stored counts must be in 1..2**32-1")
+            raise CodecError("count column holds a count outside 1..2**32-1")
+        if not (pc >= 2).any():
+            raise CodecError("count column stored but no bucket has count >= 2")
         pc = pc.astype(np.uint32)
     else:
         pc = None
-    vals, pos = _decode_floats(mv, pos, n, "last")
+    vals, pos = _decode_floats(mv, pos, n, "last column")
     count = np.zeros(buckets, np.uint32)
     if present_idx is None:
         last = vals
@@ -608,12 +613,14 @@ def decode_block(blob: bytes | memoryview, buckets: int) -> tuple[np.ndarray, ..
         last = np.full(buckets, np.nan)
         last[present_idx] = vals
         count[present_idx] = 1 if pc is None else pc
-    out = [last.copy(), last.copy(), last.copy(), last * last]
+    # |last| > 1.3e154 squares to inf (as at ingest); a signalling NaN sets "invalid".
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = [last.copy(), last.copy(), last.copy(), last * last]
     if pc is not None:
         multi = np.flatnonzero(pc >= 2)
         where = multi if present_idx is None else present_idx[multi]
         for i, name in enumerate(("sum", "min", "max", "sumsq")):
-            col, pos = _decode_floats(mv, pos, multi.size, name)
+            col, pos = _decode_floats(mv, pos, multi.size, f"{name} column")
             out[i][where] = col
     if pos != len(mv):
         raise CodecError(f"{len(mv) - pos} trailing bytes after the last column")
@@ -621,7 +628,7 @@ def decode_block(blob: bytes | memoryview, buckets: int) -> tuple[np.ndarray, ..
 
 
 def _decompress(mv: memoryview, buckets: int) -> memoryview:
-    size, pos = _read_varint(mv, 1, "uncompressed size")
+    size, pos = _read_varint(mv, 1, "blob", "uncompressed size")
     if size > _max_body(buckets):
         raise CodecError(f"uncompressed size {size} too large for {buckets} buckets")
     try:
@@ -663,7 +670,7 @@ def _read_presence(
 
 
 def _read_indices(mv: memoryview, pos: int, buckets: int, what: str) -> tuple[np.ndarray, int]:
-    k, pos = _read_varint(mv, pos, f"{what} bucket count")
+    k, pos = _read_varint(mv, pos, f"{what} bucket list", "count")
     if k > buckets:
         raise CodecError(f"{k} {what} buckets in a block of {buckets}")
     idx, pos = _decode_ints(mv, pos, k, f"{what} bucket indices")

@@ -3,6 +3,7 @@ however broken, makes the parsers fail with anything but ConfigError."""
 
 import re
 
+import pytest
 from hypothesis import given, strategies as st
 
 from rollup.schemas import (
@@ -107,3 +108,32 @@ def test_schemas_match_is_the_first_searching_rule(patterns, metric):
     expected = next((f"r{i}" for i, p in enumerate(patterns) if re.search(p, metric)), None)
     rule = schemas.match(metric)
     assert (rule.name if rule is not schemas.default else None) == expected
+
+
+# Differential checks against whisper 1.1.10 itself (installed with the `bench` extra).
+
+@given(retention_ish)
+def test_parse_level_agrees_with_whisper_parse_retention_def(text):
+    whisper = pytest.importorskip("whisper")
+    try:
+        expected = whisper.parseRetentionDef(text)
+    except ValueError:
+        expected = None
+    try:
+        level = parse_level(text)
+    except ConfigError:
+        # Strata also refuses what whisper would turn into a zero step or zero points.
+        assert expected is None or 0 in expected
+    else:
+        assert (level.step, level.points) == expected
+
+
+@given(st.lists(levels, max_size=5))
+def test_validate_levels_agrees_with_whisper_validate_archive_list(chosen):
+    whisper = pytest.importorskip("whisper")
+    try:
+        whisper.validateArchiveList([(level.step, level.points) for level in chosen])
+        whisper_accepts = True
+    except whisper.InvalidConfiguration:
+        whisper_accepts = False
+    assert (validate_levels(chosen) == []) == whisper_accepts

@@ -1,0 +1,209 @@
+"""Store behaviour on a temp directory: writes, reads, limits, errors, reopening."""
+
+from __future__ import annotations
+
+import json
+import struct
+
+import numpy as np
+import pytest
+
+from rollup.schemas import parse_aggregation, parse_schemas
+from tsdb import CorruptFile, Store, StoreConfig, StoreLocked, UnknownFormatVersion
+from tsdb import layout
+
+NOW = 1_700_000_000  # 22:13:20 UTC; 10 s buckets start on multiples of 10
+
+
+def open_store(path, **kw) -> Store:
+    kw.setdefault("shards", 4)
+    return Store.open(path, StoreConfig(**kw), now=NOW)
+
+
+def test_raw_read_returns_last_write_per_bucket(tmp_path):
+    # carbon: the cache keys points by timestamp, so a re-sent point replaces the old one.
+    with open_store(tmp_path) as s:
+        s.write(["a.b"] * 3, [NOW - 20, NOW - 20, NOW - 15], [1.0, 2.0, 3.0], now=NOW)
+        got = s.read("a.b", NOW - 30, NOW, now=NOW)
+    assert got.step == 10
+    assert got.start == NOW - 20          # whisper: from is exclusive, first bucket after it
+    assert got.values.tolist()[:2] == [3.0, np.nan] or np.isnan(got.values[1])
+    assert got.values[0] == 3.0
+
+
+def test_bucket_keeps_every_point_in_its_stats(tmp_path):
+    with open_store(tmp_path) as s:
+        s.write(["a.b"] * 3, [NOW - 20, NOW - 18, NOW - 15], [1.0, 5.0, 3.0], now=NOW)
+        read = lambda agg: s.read("a.b", NOW - 30, NOW - 10, aggregate=agg, now=NOW).values[0]
+        assert (read("count"), read("sum"), read("min"), read("max"), read("last")) == (3, 9, 1, 5, 3)
+        assert read("average") == 3.0
+        assert read("stddev") == pytest.approx(np.std([1.0, 5.0, 3.0]), rel=1e-12)
+
+
+def test_read_range_follows_whisper_fetch(tmp_path):
+    # whisper.fetch: fromInterval = from - from%step + step; untilInterval likewise; (from, until].
+    with open_store(tmp_path) as s:
+        s.write(["m"], [NOW - 100], [1.0], now=NOW)
+        got = s.read("m", NOW - 101, NOW - 51, now=NOW)
+    assert (got.start, got.step, len(got.values)) == (NOW - 100, 10, 5)
+
+
+def test_read_from_in_future_or_past_retention_is_none(tmp_path):
+    with open_store(tmp_path) as s:
+        s.write(["m"], [NOW], [1.0], now=NOW)
+        assert s.read("m", NOW + 10, NOW + 20, now=NOW) is None
+        assert s.read("m", NOW - 10 * 365 * 86400, NOW - 9 * 365 * 86400, now=NOW) is None
+        assert s.read("unknown.metric", NOW - 60, NOW, now=NOW) is None
+
+
+def test_older_from_selects_coarser_level_with_exact_aggregates(tmp_path):
+    with open_store(tmp_path) as s:
+        ts = NOW - 3600 + np.arange(0, 60, 10)        # six points in one minute, 1 h ago
+        base = NOW - 3600 - (NOW - 3600) % 60
+        ts = base + np.arange(0, 60, 10)
+        s.write(["m"] * 6, ts, [1, 2, 3, 4, 5, 6], now=NOW)
+        day = s.read("m", NOW - 86400, NOW, aggregate="max", now=NOW)
+        assert day.step == 60
+        i = (base - day.start) // 60
+        assert day.values[i] == 6
+        assert s.read("m", NOW - 86400, NOW, aggregate="count", now=NOW).values[i] == 6
+        # storage-aggregation default is average, xFilesFactor 0.5
+        assert s.read("m", NOW - 86400, NOW, now=NOW).values[i] == 3.5
+
+
+def test_aggregation_rule_chooses_default_method_and_xff(tmp_path):
+    agg = parse_aggregation("[sums]\npattern = \\.count$\nxFilesFactor = 0.9\naggregationMethod = sum\n")
+    with open_store(tmp_path, aggregations=agg) as s:
+        base = NOW - 3600 - (NOW - 3600) % 60
+        s.write(["x.count"] * 6, base + np.arange(0, 60, 10), np.ones(6), now=NOW)
+        s.write(["y.count"] * 3, base + np.arange(0, 30, 10), np.ones(3), now=NOW)
+        x = s.read("x.count", NOW - 86400, NOW, now=NOW)
+        y = s.read("y.count", NOW - 86400, NOW, now=NOW)
+        i = (base - x.start) // 60
+    assert x.values[i] == 6
+    assert np.isnan(y.values[i])            # 3 of 6 slots known < xFilesFactor 0.9
+
+
+def test_dropped_points_are_counted_by_reason(tmp_path):
+    with open_store(tmp_path) as s:
+        res = s.write(["a", "a", "a", "a", "a", "bad;=x", "a"],
+                      [NOW, NOW, NOW + 10 ** 7, -5, NOW - 10 ** 9, NOW, float("nan")],
+                      [1.0, float("nan"), 1.0, 1.0, 1.0, 1.0, 1.0], now=NOW)
+    assert res.accepted == 1
+    assert dict(res.dropped) == {"nan_value": 1, "future_timestamp": 1, "negative_timestamp": 1,
+                                 "too_old": 1, "invalid_name": 1, "bad_timestamp": 1}
+
+
+def test_series_limit_rejects_new_names_only(tmp_path):
+    with open_store(tmp_path, max_series=2) as s:
+        res = s.write(["a", "b", "c", "a"], [NOW] * 4, [1.0] * 4, now=NOW)
+    assert res.dropped["series_limit"] == 1
+    assert res.accepted == 3
+
+
+def test_tagged_names_are_normalised_on_write_and_read(tmp_path):
+    with open_store(tmp_path) as s:
+        s.write(["cpu;host=a;dc=eu"], [NOW], [7.0], now=NOW)
+        assert "cpu;dc=eu;host=a" in s
+        got = s.read("cpu;host=a;dc=eu", NOW - 10, NOW, now=NOW)
+    assert got.name == "cpu;dc=eu;host=a"
+    assert got.values[-1] == 7.0
+
+
+def test_find_and_expand_cover_plain_paths(tmp_path):
+    with open_store(tmp_path) as s:
+        s.write(["a.b.c", "a.b.d", "a.x", "t;k=v"], [NOW] * 4, [1.0] * 4, now=NOW)
+        assert s.expand("a.b.*") == ["a.b.c", "a.b.d"]
+        assert ("a.b", False) in s.find("a.*")
+        assert s.expand("t*") == []
+
+
+def test_data_survives_close_and_reopen(tmp_path):
+    with open_store(tmp_path) as s:
+        s.write(["a.b", "c.d"], [NOW - 10, NOW], [1.5, 2.5], now=NOW)
+    with open_store(tmp_path) as s:
+        assert s.read("a.b", NOW - 20, NOW, now=NOW).values[0] == 1.5
+        assert s.read("c.d", NOW - 20, NOW, now=NOW).values[-1] == 2.5
+        assert len(s) == 2
+
+
+def test_sealed_blocks_read_back_after_maintenance(tmp_path):
+    later = NOW + 3 * 3600
+    with open_store(tmp_path) as s:
+        s.write(["a.b"] * 3, [NOW - 30, NOW - 20, NOW - 20], [1.0, 2.0, 4.0], now=NOW)
+        done = s.maintain(now=later)
+        assert done["sealed"] >= 1
+        assert list(tmp_path.rglob("*.sealed"))
+        got = s.read("a.b", NOW - 40, NOW, aggregate="sum", now=later)
+    assert got.values[:2].tolist() == [1.0, 6.0]
+
+
+def test_second_writer_is_refused_with_the_holder(tmp_path):
+    with open_store(tmp_path):
+        with pytest.raises(StoreLocked, match=r"locked by another writer \(pid \d+\)"):
+            open_store(tmp_path)
+
+
+def test_corrupt_sealed_block_names_the_file(tmp_path):
+    later = NOW + 3 * 3600
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a.b"], [NOW - 30], [1.0], now=NOW)
+        s.maintain(now=later)
+    sealed = next(tmp_path.rglob("level-0/*.sealed"))
+    data = bytearray(sealed.read_bytes())
+    data[-3] ^= 0xFF
+    sealed.write_bytes(bytes(data))
+    with open_store(tmp_path, shards=1) as s:
+        with pytest.raises(CorruptFile, match=rf"corrupt file {sealed}: row 0 checksum mismatch"):
+            s.read("a.b", NOW - 60, NOW, now=later)
+
+
+def test_unknown_format_version_is_refused_naming_the_file(tmp_path):
+    open_store(tmp_path).close()
+    meta = layout.meta_path(tmp_path)
+    doc = json.loads(meta.read_text())
+    doc["format_version"] = 99
+    meta.write_text(json.dumps(doc))
+    with pytest.raises(UnknownFormatVersion, match=rf"{meta}: unknown format version 99"):
+        open_store(tmp_path)
+
+
+def test_head_with_unknown_version_is_refused(tmp_path):
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a"], [NOW], [1.0], now=NOW)
+    head = next(tmp_path.rglob("*.head"))
+    with open(head, "r+b") as f:
+        f.seek(8)
+        f.write(struct.pack("<H", 7))
+    with pytest.raises(UnknownFormatVersion, match=str(head)):
+        open_store(tmp_path, shards=1)
+
+
+def test_torn_name_log_tail_is_cut_and_store_reopens(tmp_path):
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a", "b"], [NOW, NOW], [1.0, 2.0], now=NOW)
+    log = layout.namelog_path(tmp_path, 0)
+    size = log.stat().st_size
+    with open(log, "ab") as f:
+        f.write(b"\x01\x02\x03")                       # half a record, as a crash leaves it
+    with open_store(tmp_path, shards=1) as s:
+        assert len(s) == 2
+        s.write(["c"], [NOW], [3.0], now=NOW)
+        assert s.read("c", NOW - 10, NOW, now=NOW).values[-1] == 3.0
+    assert log.stat().st_size > size
+
+
+def test_series_get_their_own_schema(tmp_path):
+    schemas = parse_schemas("[fast]\npattern = ^fast\\.\nretentions = 1s:1m,10s:1h\n"
+                            "[rest]\npattern = .*\nretentions = 60s:1d\n")
+    with open_store(tmp_path, schemas=schemas) as s:
+        s.write(["fast.a", "slow.a"], [NOW, NOW], [1.0, 2.0], now=NOW)
+        assert s.read("fast.a", NOW - 30, NOW, now=NOW).step == 1
+        assert s.read("slow.a", NOW - 30, NOW, now=NOW).step == 60
+        assert len(s.lanes) == 2
+
+
+def test_write_rejects_mismatched_columns(tmp_path):
+    with open_store(tmp_path) as s:
+        with pytest.raises(ValueError, match="differ in length"):
+            s.write(["a", "b"], [NOW], [1.0, 2.0], now=NOW)
