@@ -192,7 +192,8 @@ def from_compact(count, last, sum_, min_, max_, sumsq, slot=None) -> Stats:
         max=np.where(multi, max_, np.where(present, last, -np.inf)),
         sumsq=np.where(multi, sumsq, one * one),
         last=last,
-        slot=np.where(present, 0 if slot is None else slot, -1).astype(np.int64),
+        # int64 before where(): a uint32 column would wrap the -1 of empty cells.
+        slot=np.where(present, 0 if slot is None else np.asarray(slot, np.int64), -1),
     )
 
 

@@ -538,8 +538,13 @@ def encode_block(
     min_: np.ndarray,
     max_: np.ndarray,
     sumsq: np.ndarray,
+    slot: np.ndarray | None = None,
 ) -> bytes:
-    """Blob for one series' block; b"" when no bucket has a point."""
+    """Blob for one series' block; b"" when no bucket has a point.
+
+    `slot` (rollup levels: raw-step offset of each bucket's last) is stored as a trailing
+    integer stream over the present buckets, and only when one of them is non-zero.
+    """
     count = np.asarray(count)
     cols = [np.asarray(c, dtype=np.float64) for c in (last, sum_, min_, max_, sumsq)]
     if count.ndim != 1 or count.dtype.kind not in "ui":
@@ -563,6 +568,10 @@ def encode_block(
     if flags & FLAG_COUNTS:
         for c in cols[1:]:
             parts.append(encode_floats(c[present][multi]))
+    if slot is not None:
+        ps = np.asarray(slot)[present]
+        if ps.any():
+            parts.append(encode_uints(ps.astype(np.uint64)))
     body = b"".join(parts)
     packed = lz4.block.compress(body, store_size=False, mode="high_compression")
     framed = _varint(len(body)) + packed
@@ -576,14 +585,18 @@ def _max_body(buckets: int) -> int:
     return 64 * buckets + 1024
 
 
-def decode_block(blob: bytes | memoryview, buckets: int) -> tuple[np.ndarray, ...]:
-    """(count uint32, last, sum, min, max, sumsq float64), each of length `buckets`."""
+def decode_block(blob: bytes | memoryview, buckets: int, with_slot: bool = False) -> tuple[np.ndarray, ...]:
+    """(count uint32, last, sum, min, max, sumsq float64), each of length `buckets`.
+
+    With `with_slot`, a seventh array (int64) gives each bucket's slot (0 when not stored).
+    """
     if buckets < 1:
         raise ValueError(f"buckets must be >= 1, got {buckets}")
     mv = memoryview(blob).cast("B")
     if len(mv) == 0:
         nan = np.full(buckets, np.nan)
-        return (np.zeros(buckets, np.uint32), nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
+        empty = (np.zeros(buckets, np.uint32), nan, nan.copy(), nan.copy(), nan.copy(), nan.copy())
+        return empty + (np.zeros(buckets, np.int64),) if with_slot else empty
     head = mv[0]
     if head >> 4 != VERSION:
         raise CodecError(f"unknown block format version {head >> 4} (expected {VERSION})")
@@ -622,8 +635,14 @@ def decode_block(blob: bytes | memoryview, buckets: int) -> tuple[np.ndarray, ..
         for i, name in enumerate(("sum", "min", "max", "sumsq")):
             col, pos = _decode_floats(mv, pos, multi.size, f"{name} column")
             out[i][where] = col
+    slot = np.zeros(buckets, np.int64)
     if pos != len(mv):
-        raise CodecError(f"{len(mv) - pos} trailing bytes after the last column")
+        ps, pos = _decode_ints(mv, pos, n, "slot column")
+        if pos != len(mv):
+            raise CodecError(f"{len(mv) - pos} trailing bytes after the slot column")
+        slot[slice(None) if present_idx is None else present_idx] = ps.astype(np.int64)
+    if with_slot:
+        return (count, last, *out, slot)
     return (count, last, *out)
 
 

@@ -39,8 +39,8 @@ def write_sealed(path: Path, header: SealedHeader, row_chunks, before_commit=Non
         row, pos = 0, 0
         for chunk in row_chunks:
             for i in range(len(chunk)):
-                blob = codec.encode_block(chunk.count[i], chunk.last[i], chunk.sum[i],
-                                          chunk.min[i], chunk.max[i], chunk.sumsq[i])
+                blob = codec.encode_block(chunk.count[i], chunk.last[i], chunk.sum[i], chunk.min[i],
+                                          chunk.max[i], chunk.sumsq[i], np.maximum(chunk.slot[i], 0))
                 if blob:
                     f.write(blob)
                     crcs[row] = zlib.crc32(blob)
@@ -90,11 +90,10 @@ class SealedBlock:
         if zlib.crc32(blob) != crc:
             raise CorruptFile(self.path, f"row {row} checksum mismatch")
         try:
-            cols = codec.decode_block(blob, self.header.buckets)
+            cols = codec.decode_block(blob, self.header.buckets, with_slot=True)
         except codec.CodecError as exc:
             raise CorruptFile(self.path, f"row {row}: {exc}") from None
-        count, last, sum_, min_, max_, sumsq = cols
-        return st.from_compact(count, last, sum_, min_, max_, sumsq)
+        return st.from_compact(*cols)
 
     def read_row(self, row: int) -> st.Stats:
         """One series' stats over the whole block (empty when the row is past the block)."""
