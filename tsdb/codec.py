@@ -7,7 +7,7 @@ Floats are stored as scaled decimals when that is bit-exact (most metrics arrive
 decimal strings), as decimals plus ulp corrections when they are a few ulps off (rollup sums),
 else as XOR-with-previous bit planes. Integers are delta coded and bit packed, with outliers
 (counter resets, spikes) patched in separately. The blob is lz4-compressed when that helps.
-CODEC.md is the byte layout. Every path is numpy-vectorised: Python loops run over columns,
+tsdb/FORMAT.md section 7 is the byte layout. Every path is numpy-vectorised: Python loops run over columns,
 delta orders and exponents, never over values.
 """
 
