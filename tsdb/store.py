@@ -102,6 +102,7 @@ class Store:
         self.index = SeriesIndex()
         self.lanes: list[Lane] = []
         self._lane_by_levels: dict[tuple, int] = {}
+        self._lane_by_rule: dict[str, Lane] = {}
         self._marks: dict[int, np.ndarray] = {}        # lane -> int64[shards, levels]
         self._blocks: dict[tuple[int, int, int], dict[int, _Block]] = {}
         self._logs: dict[int, NameLog] = {}
@@ -211,7 +212,13 @@ class Store:
     # ----------------------------------------------------------------- lanes and names
 
     def _lane_for(self, name: str) -> Lane:
-        levels = self.config.schemas.match(name).levels
+        rule = self.config.schemas.match(name)
+        lane = self._lane_by_rule.get(rule.name)
+        if lane is None:
+            lane = self._lane_by_rule[rule.name] = self._lane_of_levels(rule.levels)
+        return lane
+
+    def _lane_of_levels(self, levels) -> Lane:
         key = tuple((lv.step, lv.points) for lv in levels)
         lane_id = self._lane_by_levels.get(key)
         if lane_id is None:
