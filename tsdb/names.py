@@ -13,16 +13,19 @@ from __future__ import annotations
 import re
 import sys
 from functools import lru_cache
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 __all__ = [
-    "InvalidName", "InvalidPattern", "MAX_PATTERN_LENGTH", "MAX_BRACE_DEPTH",
+    "InvalidName", "InvalidPattern", "MAX_PATTERN_LENGTH", "MAX_BRACE_DEPTH", "MAX_GLOB_COST",
     "normalize", "parse_tags", "is_tagged", "glob_to_regex", "has_glob",
     "NameTrie", "TagIndex",
 ]
 
 MAX_PATTERN_LENGTH = 4096   # longest path expression (and component) find/expand/glob accept
 MAX_BRACE_DEPTH = 32        # deepest {..{..}..} nesting; deeper patterns are rejected
+MAX_GLOB_COST = 1 << 18     # worst-case backtracking branches of one component (see glob_to_regex)
+_STAR_BRANCHES = 256        # places a backtracking '*' may end: a whisper component is <= 255 bytes
+_MAX_VARIANTS = 16          # fixed-width variants kept per piece (see _Piece)
 
 
 class InvalidName(ValueError):
@@ -62,11 +65,12 @@ def normalize(name: str) -> str:
     Tagged names (``a;t=v``, or OpenMetrics ``a{t="v"}``) get their tags sorted by the
     ``;tag=value`` string.
 
-    Deviations, all rejections with InvalidName where carbon logs the error and stores the raw
-    string: an empty name, a name with NUL or newline, any name the tag parser refuses, and two
-    cases where carbon's own output would not parse back to itself: an OpenMetrics metric part
-    containing ``;``, and a result that looks like OpenMetrics (contains ``{``, ends ``"}``).
-    So ``normalize(normalize(x)) == normalize(x)`` for every accepted ``x``.
+    Deviations from carbon, all raising InvalidName: an empty name and any name the tag parser
+    refuses (carbon logs those and stores the raw string); a name holding NUL or a newline
+    (carbon stores it); and two shapes carbon accepts although its output would not parse back
+    to itself: an OpenMetrics metric part containing ``;`` and a result that looks like
+    OpenMetrics (contains ``{``, ends ``"}``).  Hence ``normalize(normalize(x)) ==
+    normalize(x)`` for every accepted ``x``.
     """
     _check_raw(name)
     if ";" not in name and not _looks_openmetrics(name):
@@ -212,12 +216,16 @@ def glob_to_regex(component: str) -> re.Pattern:
     string; an unbalanced ``{`` or ``}`` and a ``,`` outside braces are literal); everything
     else literal.  A class binds tighter than braces: ``[{,}]`` is one class.
 
-    Cost limits: braces become a regex alternation, never a cartesian product, so the regex
-    grows linearly with the pattern; at most MAX_PATTERN_LENGTH characters and
-    MAX_BRACE_DEPTH nesting levels (InvalidPattern beyond).  A fixed-width piece between two
-    ``*`` is matched atomically at its first occurrence, which is exact for globs and keeps
-    ``*a*a*a*b`` linear (Python's fnmatch does the same); only pieces of varying width
-    between stars (``*{a,bc}*``) still backtrack.
+    Cost limits (InvalidPattern beyond them): braces become a regex alternation, never a
+    cartesian product, so the regex grows linearly with the pattern; at most
+    MAX_PATTERN_LENGTH characters and MAX_BRACE_DEPTH nesting levels.  Backtracking is cut
+    where it cannot change the answer (atomic groups, exact for globs: see _emit_group and
+    _join_segments), so ``*a*a*a*b``, ``{a,?}{a,?}..`` and ``*{web,db}*{prod,dev}*`` stay
+    linear.  What still backtracks is a group whose alternatives differ in width (one branch
+    per width) and a ``*`` before a piece with stars inside braces (_STAR_BRANCHES each); the
+    product must stay within MAX_GLOB_COST, which keeps one match of a 255-character
+    component near 0.1 s at worst: ``*{a*,b}*c`` passes, ``{a,bb}`` 19 times in a row or
+    ``*{a*,b}*{a*,b}*c`` is refused.
     """
     if len(component) > MAX_PATTERN_LENGTH:
         raise InvalidPattern(component, f"longer than {MAX_PATTERN_LENGTH} characters")
@@ -225,8 +233,11 @@ def glob_to_regex(component: str) -> re.Pattern:
     pairs = _match_braces(tokens)
     if _brace_depth(tokens, pairs) > MAX_BRACE_DEPTH:
         raise InvalidPattern(component, f"braces nested deeper than {MAX_BRACE_DEPTH}")
-    regex, _ = _emit_sequence(tokens, 0, len(tokens), pairs)
-    return re.compile(f"(?:{regex})\\Z")
+    piece = _emit_sequence(tokens, 0, len(tokens), pairs, top=True)
+    if piece.cost > MAX_GLOB_COST:
+        raise InvalidPattern(component, "too many '*' and brace groups of varying width "
+                             "to match without runaway backtracking")
+    return re.compile(f"(?:{piece.regex})\\Z")
 
 
 def _tokenize(component: str) -> list[tuple[str, str]]:
@@ -241,7 +252,7 @@ def _tokenize(component: str) -> list[tuple[str, str]]:
                 tokens.append(("re", _class_regex(component, i + 1, end)))
                 i = end + 1
                 continue
-        tokens.append((char if char in "*?{},"  else "lit", char))
+        tokens.append((char if char in "*?{}," else "lit", char))
         i += 1
     return tokens
 
@@ -308,31 +319,48 @@ def _brace_depth(tokens: list[tuple[str, str]], pairs: dict[int, int]) -> int:
     return deepest
 
 
-def _emit_sequence(tokens, lo: int, hi: int, pairs: dict[int, int]) -> tuple[str, int | None]:
-    """Regex and fixed width (None if it varies) of tokens[lo:hi], one alternative's worth."""
-    segments: list[list[tuple[str, int | None]]] = [[]]   # the pieces between '*' tokens
+class _Piece(NamedTuple):
+    """A compiled stretch of glob."""
+
+    regex: str
+    width: int | None   # characters it always spans; None if that varies
+    cost: int           # worst-case backtracking branches it adds, see MAX_GLOB_COST
+    # Fixed-width (width, regex) alternatives whose union is this piece, when there are few;
+    # lets a varying piece between two stars still be matched atomically, one width at a time.
+    variants: tuple[tuple[int, str], ...] | None
+
+
+def _fixed(regex: str, width: int) -> _Piece:
+    return _Piece(regex, width, 1, ((width, regex),))
+
+
+def _emit_sequence(tokens, lo: int, hi: int, pairs: dict[int, int], top: bool = False) -> _Piece:
+    """tokens[lo:hi] (the whole component if top, else one alternative) as a regex piece."""
+    segments: list[list[_Piece]] = [[]]   # the stretches between '*' tokens
     i = lo
     while i < hi:
         kind, text = tokens[i]
         if kind == "*":
             segments.append([])
-            i += 1
-            continue
-        if kind == "{" and i in pairs:
+        elif kind == "{" and i in pairs:
             segments[-1].append(_emit_group(tokens, i, pairs[i], pairs))
-            i = pairs[i] + 1
-            continue
-        if kind == "?":
-            segments[-1].append((_NOT_DOT, 1))
+            i = pairs[i]
+        elif kind == "?":
+            segments[-1].append(_fixed(_NOT_DOT, 1))
         elif kind == "re":
-            segments[-1].append((text, 1))
+            segments[-1].append(_fixed(text, 1))
         else:   # literals, and ',' outside braces
-            segments[-1].append((re.escape(text), 1))
+            segments[-1].append(_fixed(re.escape(text), 1))
         i += 1
-    return _join_segments([_concat(pieces) for pieces in segments])
+    return _join_segments([_concat(pieces) for pieces in segments], top)
 
 
-def _emit_group(tokens, open_: int, close: int, pairs: dict[int, int]) -> tuple[str, int | None]:
+def _emit_group(tokens, open_: int, close: int, pairs: dict[int, int]) -> _Piece:
+    """A {..} group: alternatives of one width form one atomic branch, others stay apart.
+
+    Alternatives of equal width all end at the same place, so committing to the first that
+    matches loses nothing; the engine then only ever retries across different widths.
+    """
     alternatives = []
     start = i = open_ + 1
     while i < close:
@@ -344,33 +372,78 @@ def _emit_group(tokens, open_: int, close: int, pairs: dict[int, int]) -> tuple[
             start = i + 1
         i += 1
     alternatives.append(_emit_sequence(tokens, start, close, pairs))
-    alternatives = list(dict.fromkeys(alternatives))   # {a,a,a} is {a}: less to backtrack
-    widths = {width for _, width in alternatives}
-    width = widths.pop() if len(widths) == 1 else None
-    return "(?:" + "|".join(regex for regex, _ in alternatives) + ")", width
+    alternatives = list(dict.fromkeys(alternatives))   # {a,a,a} is {a}
+    fixed = [(p.width, p.regex) for p in alternatives if p.width is not None]
+    varying = [p for p in alternatives if p.width is None]
+    branches = [_fixed(regex, width) for width, regex in _merge_widths(fixed)]
+    if len(branches) == 1 and not varying:
+        return branches[0]
+    branches += varying
+    regex = "(?:" + "|".join(branch.regex for branch in branches) + ")"
+    cost = sum(branch.cost for branch in branches)
+    if any(branch.variants is None for branch in branches):
+        return _Piece(regex, None, cost, None)
+    variants = _merge_widths([v for branch in branches for v in branch.variants])
+    return _Piece(regex, None, cost, _capped(variants))
 
 
-def _concat(pieces: list[tuple[str, int | None]]) -> tuple[str, int | None]:
-    widths = [width for _, width in pieces]
-    width = None if None in widths else sum(widths)
-    return "".join(regex for regex, _ in pieces), width
+def _concat(pieces: list[_Piece]) -> _Piece:
+    width: int | None = 0
+    cost = 1
+    variants: tuple[tuple[int, str], ...] | None = ((0, ""),)
+    for piece in pieces:
+        width = None if width is None or piece.width is None else width + piece.width
+        cost *= piece.cost
+        if variants is not None and piece.variants is not None:
+            combined = [(w1 + w2, r1 + r2) for w1, r1 in variants for w2, r2 in piece.variants]
+            variants = _capped(_merge_widths(combined))
+        else:
+            variants = None
+    return _Piece("".join(piece.regex for piece in pieces), width, cost, variants)
 
 
-def _join_segments(segments: list[tuple[str, int | None]]) -> tuple[str, int | None]:
-    """P0 * P1 * ... * Pk as a regex; fixed-width middle pieces are matched atomically.
+def _merge_widths(variants: list[tuple[int, str]]) -> tuple[tuple[int, str], ...]:
+    by_width: dict[int, list[str]] = {}
+    for width, regex in variants:
+        by_width.setdefault(width, []).append(regex)
+    return tuple((width, regexes[0] if len(regexes) == 1 else "(?>" + "|".join(regexes) + ")")
+                 for width, regexes in by_width.items())
 
-    Taking the earliest match of a fixed-width piece that sits between two stars never loses
-    a match (whatever follows starts with '*'), so the engine need not backtrack into it.
+
+def _capped(variants: tuple[tuple[int, str], ...]) -> tuple[tuple[int, str], ...] | None:
+    # Keep variants only while they stay few and short: they duplicate regex text.
+    if len(variants) > _MAX_VARIANTS or sum(len(r) for _, r in variants) > MAX_PATTERN_LENGTH:
+        return None
+    return variants
+
+
+def _join_segments(segments: list[_Piece], top: bool) -> _Piece:
+    """P0 * P1 * ... * Pk as one piece.
+
+    A fixed-width Pi between two stars is matched atomically at its earliest occurrence: what
+    follows starts with '*', so a later occurrence could never match more (fnmatch does the
+    same).  A varying Pi with few fixed-width variants is an alternation of such atomic scans,
+    one per width.  Any other star must backtrack and counts _STAR_BRANCHES towards the cost,
+    except the final star of the whole component: its scan is linear and nothing follows it.
     """
     if len(segments) == 1:
         return segments[0]
-    parts = [segments[0][0]]
-    for regex, width in segments[1:-1]:
-        if not regex:
+    first, *middle, last = segments
+    parts = [first.regex]
+    cost = first.cost
+    for piece in middle:
+        if not piece.regex:
             continue   # '**' is '*'
-        parts.append(f"(?>{_NOT_DOT}*?{regex})" if width is not None else f"{_NOT_DOT}*{regex}")
-    parts.append(f"{_NOT_DOT}*{segments[-1][0]}")
-    return "".join(parts), None
+        if piece.variants is not None:
+            scans = [f"(?>{_NOT_DOT}*?{regex})" for _, regex in piece.variants]
+            parts.append(scans[0] if len(scans) == 1 else "(?:" + "|".join(scans) + ")")
+            cost *= len(scans)
+        else:
+            parts.append(f"{_NOT_DOT}*{piece.regex}")
+            cost *= _STAR_BRANCHES * piece.cost
+    parts.append(f"{_NOT_DOT}*{last.regex}")
+    cost *= last.cost if top else _STAR_BRANCHES * last.cost
+    return _Piece("".join(parts), None, min(cost, MAX_GLOB_COST + 1), None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -435,6 +508,11 @@ class NameTrie:
     def find(self, pattern: str) -> list[tuple[str, bool]]:
         """Graphite find: every node whose path matches; (path, is_leaf) pairs.
 
+        The pattern is split on '.' after dropping backslashes, as graphite-web's standard
+        finder does; each part is a glob_to_regex component, and a part that is exactly
+        ``**`` spans any number of levels (a trailing one: everything below).  Raises
+        InvalidPattern past the limits of glob_to_regex.
+
         A node that is both a branch and a leaf appears twice, branch first.  Sorted as
         /metrics/find sorts: by node name (last component), branches before leaves for an
         equal name (GRAPHITE.md §4.1, §9.7); the full path breaks remaining ties so the order
@@ -458,7 +536,7 @@ class NameTrie:
                       if child is _LEAF or _ALSO_LEAF in child)
 
     def iter_leaves(self) -> Iterator[str]:
-        """Every leaf path, in no particular order."""
+        """Every leaf path, in no particular order (do not add while iterating)."""
         stack = [("", self._root)]
         while stack:
             prefix, node = stack.pop()
