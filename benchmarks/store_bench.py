@@ -1,6 +1,6 @@
 """Storage benchmarks of Strata's Store, side by side with whisper 1.1.10 in the same run.
 
-    python -m benchmarks.store_bench [--quick] [--only NAME] [--json out.json]
+    python -m benchmarks.store_bench [--quick] [--only NAME] [--json out.json] [--no-whisper]
 
 Cases (NAME for --only):
 
@@ -253,15 +253,21 @@ def case_write(p: Params) -> list[Row]:
                         w and w["create_pps"], "pts/s",
                         note=f"strata {s['create_s']:.2f} s; whisper = create + first update_many"
                              + (f"; {sample}" if sample else "")))
+        per_ts = sorted(s["steady_s"])
         rows.append(Row("write", f"{label} series: steady, fresh names (pts/s)", s["steady_pps"],
                         w and w["single_pps"], "pts/s", target, status,
-                        note=f"median of {p.write_steady} timestamps; whisper 1 point/update_many"))
+                        note=f"median of {p.write_steady} timestamps (per timestamp min/median/max "
+                             f"{per_ts[0]:.3f}/{float(np.median(per_ts)):.3f}/{per_ts[-1]:.3f} s; the first "
+                             f"one opens a new block); mean {s['steady_mean_pps'] / 1e6:.2f}M pts/s; "
+                             f"whisper 1 point/update_many"))
         rows.append(Row("write", f"{label} series: steady vs whisper batched (pts/s)",
                         s["steady_pps"], w and w["batch_pps"], "pts/s",
                         note=f"strata as above; whisper {p.whisper_batch} points/update_many (carbon cache backlog)"))
         rows.append(Row("write", f"{label} series: steady, interned names (pts/s)",
                         s["steady_interned_pps"], None, "pts/s",
                         note="the creation pass's str objects again: dict lookups hit by identity"))
+        rows.append(Row("write", f"{label} series: reopen, name-log replay (s)", s["reopen_s"], None, "s",
+                        note="Store.open of the data directory just written"))
     return rows
 
 
@@ -322,6 +328,12 @@ def strata_write(n: int, p: Params) -> dict:
         log(f"strata write {n:,}: steady {out['steady_pps']:,.0f} pts/s (fresh names), "
             f"{out['steady_interned_pps']:,.0f} pts/s (interned); per timestamp {[round(w, 3) for w in walls]}")
         out["disk_apparent"], out["disk_allocated"], _ = du(root)
+        store.close()
+        w0 = time.perf_counter()
+        store = Store.open(root, StoreConfig(), now=steady_ts[-1])
+        out["reopen_s"] = time.perf_counter() - w0
+        if len(store) != n:
+            raise AssertionError(f"reopened store has {len(store)} series, expected {n}")
         store.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -445,11 +457,11 @@ def case_read(p: Params) -> list[Row]:
                     mismatch, compared = mismatch + mm, compared + cc
         d.update(read1_strata=lat_s, read1_whisper=lat_w, read1_mismatch=mismatch, read1_compared=compared)
         p50 = pct(lat_s, 50) * 1e3
-        rows.append(Row("read", "1 series x 24 h, p50 (ms)", p50, lat_w and pct(lat_w, 50) * 1e3, "ms",
+        rows.append(Row("read", "1 series x 24 h, p50 (ms)", p50, (pct(lat_w, 50) * 1e3 if lat_w else None), "ms",
                         "< 2 ms", _status(p50 < TARGETS["read_24h_ms"], f"{p50 / TARGETS['read_24h_ms'] - 1:+.0%}"),
                         note=f"{p.read_reps_1} reads over {min(n, p.read_reps_1)} series; 1m level, 1440 buckets"))
         rows.append(Row("read", "1 series x 24 h, p95 (ms)", pct(lat_s, 95) * 1e3,
-                        lat_w and pct(lat_w, 95) * 1e3, "ms",
+                        (pct(lat_w, 95) * 1e3 if lat_w else None), "ms",
                         note=(f"strata vs whisper values: {mismatch} of {compared} buckets differ"
                               if wsp else "")))
 
@@ -472,10 +484,10 @@ def case_read(p: Params) -> list[Row]:
                         mismatch, compared = mismatch + mm, compared + cc
         d.update(read100_strata=lat_s, read100_whisper=lat_w, read100_mismatch=mismatch, read100_compared=compared)
         rows.append(Row("read", f"{len(group)} series x {days} d, p50 (ms)", pct(lat_s, 50) * 1e3,
-                        lat_w and pct(lat_w, 50) * 1e3, "ms",
+                        (pct(lat_w, 50) * 1e3 if lat_w else None), "ms",
                         note=f"{p.read_reps_100} repetitions; 1m level, {days * 1440} buckets per series"))
         rows.append(Row("read", f"{len(group)} series x {days} d, p95 (ms)", pct(lat_s, 95) * 1e3,
-                        lat_w and pct(lat_w, 95) * 1e3, "ms",
+                        (pct(lat_w, 95) * 1e3 if lat_w else None), "ms",
                         note=(f"strata vs whisper values: {mismatch} of {compared} buckets differ"
                               if wsp else "")))
         store.close()
@@ -493,15 +505,16 @@ def case_read(p: Params) -> list[Row]:
             rows.append(Row("disk", f"total, {hours / 24:.2f} d history: allocated (KiB/series)",
                             sb / n / 1024, wb / n / 1024, "KiB", "below whisper", disk_status(sb, wa, wb),
                             note=note + "; whisper sparse files, allocated = st_blocks*512"))
-            rows.append(Row("disk", f"sealed files only (all levels), {hours / 24:.2f} d (KiB/series)",
-                            sealed / n / 1024, wb / n / 1024, "KiB",
-                            note="the part of strata's disk that grows with history; heads are bounded per series"))
             rows.append(Row("disk", f"total, {hours / 24:.2f} d history: apparent (KiB/series)",
                             sa / n / 1024, wa / n / 1024, "KiB",
                             note="whisper apparent = what a preallocated (non-sparse) whisper allocates"))
         else:
+            wb = None
             rows.append(Row("disk", f"total, {hours / 24:.2f} d history: allocated (KiB/series)",
                             sb / n / 1024, None, "KiB", note=note))
+        rows.append(Row("disk", f"sealed files only (all levels), {hours / 24:.2f} d (KiB/series)",
+                        sealed / n / 1024, wb and wb / n / 1024, "KiB",
+                        note="the part of strata's disk that grows with history; heads are bounded per series"))
     finally:
         shutil.rmtree(root, ignore_errors=True)
         shutil.rmtree(wroot, ignore_errors=True)
@@ -558,6 +571,11 @@ def case_disk(p: Params) -> list[Row]:
                         note=f"blobs only {r['blob_bpp']:.3f}; {r['points']:,} pts; "
                              f"seal+fold {r['seal_us_per_series_block']:.0f} us/series-block"))
     m = per_kind["mixed"]
+    us = m["seal_us_per_series_block"]
+    rows.append(Row("disk", "seal+fold of a 1 h raw block, mixed (us/series)", us, None, "us",
+                    note=f"maintain() time / (series x raw blocks sealed), {n} series; x 1M series = "
+                         f"~{us:.0f} s per hourly seal (upper bound: per-shard fixed costs amortise at larger "
+                         f"counts), run inside write() under the store lock"))
     if "whisper_apparent" in m:
         rows.append(Row("disk", f"total, {buckets * STEP / 3600:g} h mixed: allocated (B/pt)",
                         m["dir_allocated"] / m["points"], m["whisper_allocated"] / m["points"], "B/pt",
@@ -671,6 +689,13 @@ def ram_subprocess(n: int, mode: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _site(filename: str, lineno: int) -> str:
+    name = Path(filename).name
+    if name == "store_bench.py":
+        return "name strings"
+    return f"{name}:{lineno}"
+
+
 def ram_child(n: int, mode: str) -> dict:
     """Create n series in a fresh process; report memory growth (run by case_ram)."""
     import tracemalloc
@@ -701,7 +726,7 @@ def ram_child(n: int, mode: str) -> dict:
         if mode == "tracemalloc":
             out["traced"] = tracemalloc.get_traced_memory()[0] - base_traced
             stats = tracemalloc.take_snapshot().compare_to(snap0, "lineno")
-            out["top"] = [{"where": f"{Path(s.traceback[0].filename).name}:{s.traceback[0].lineno}",
+            out["top"] = [{"where": _site(s.traceback[0].filename, s.traceback[0].lineno),
                            "bytes": s.size_diff} for s in stats[:8]]
             tracemalloc.stop()
         store.close()
@@ -764,18 +789,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", choices=sorted(CASES), action="append",
                     help="run only this case (repeatable)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    ap.add_argument("--no-whisper", action="store_true",
+                    help="skip the whisper side (e.g. to profile the store alone)")
     ap.add_argument("--ram-child", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--ram-mode", default="rss", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.ram_child:
         print(json.dumps(ram_child(args.ram_child, args.ram_mode)))
         return 0
+    if args.no_whisper:
+        global whisper
+        whisper = None
     p = params(args.quick)
     info = machine()
     started = time.perf_counter()
     log(f"store_bench {'quick' if p.quick else 'full'}: {info['cpus']} cpus, load {info['loadavg_start']}")
     if whisper is None:
-        log("whisper is not installed: whisper columns stay empty (pip install whisper==1.1.10)")
+        log("whisper is off (--no-whisper) or not installed (pip install whisper==1.1.10): "
+            "whisper columns stay empty")
     rows: list[Row] = []
     timings = {}
     for name in args.only or list(CASES):

@@ -122,16 +122,24 @@ class HeadSegment:
                 self._flat[name][where] = getattr(s, name)[multi]
 
     def overwrite(self, bucket0: int, row0: int, s: st.Stats) -> None:
-        """Replace the rectangle starting at (bucket0, absolute row0) with time-major stats."""
-        nb, nr = s.count.shape
-        r = row0 - self.header.row_start
-        window = (slice(bucket0, bucket0 + nb), slice(r, r + nr))
-        self.cols["count"][window] = s.count
-        self.cols["last"][window] = np.where(s.count > 0, s.last, 0.0)
-        self.cols["slot"][window] = np.maximum(s.slot, 0)
-        if (s.count >= 2).any():
+        """Write time-major stats into buckets from `bucket0`, rows from absolute `row0`.
+
+        Only cells with data are written: the target buckets of a fold are empty until the
+        fold (nothing else writes past the fold watermark), so skipping empty cells leaves
+        the same bytes while keeping untouched pages sparse.
+        """
+        b, r = np.nonzero(s.count)
+        if not len(b):
+            return
+        cells = (b + bucket0) * self.header.row_cap + (r + row0 - self.header.row_start)
+        count = s.count[b, r]
+        self._flat["count"][cells] = count
+        self._flat["last"][cells] = s.last[b, r]
+        self._flat["slot"][cells] = np.maximum(s.slot[b, r], 0)
+        multi = count >= 2
+        if multi.any():
             for name in ("sum", "min", "max", "sumsq"):
-                self.cols[name][window] = getattr(s, name)
+                self._flat[name][cells[multi]] = getattr(s, name)[b[multi], r[multi]]
 
     def read(self, rows: slice, buckets: slice = slice(None)) -> st.Stats:
         """Materialised stats, time-major [buckets][rows], for absolute rows in this segment."""

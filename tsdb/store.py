@@ -9,8 +9,10 @@ beyond their fold watermark are folded from the finer level on the fly, so a poi
 visible at every level as soon as it is written.
 
 Maintenance (sealing ended blocks into lz4 series blobs, folding them into the next level,
-dropping expired blocks) is planned by rollup.plan and run here; `write` runs it first
-whenever a block has come due, which is what keeps the fold invariant true.
+dropping expired blocks) is planned by rollup.plan and run by `maintain()`, which the owner
+calls on its own schedule (`due()` says when work is waiting).  Writes never wait for it:
+until a block is folded its points simply keep going to the finer level, which cannot
+expire before the fold, so reads are exact whenever maintenance runs.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from .sealed import SealedBlock, write_sealed
 log = logging.getLogger("strata.tsdb")
 
 SEAL_ROW_CHUNK = 4096
+HEAD_MIN_ROWS = 64   # rows per head segment at least; small stores stay small
 SEALED_CACHE = 128
 
 
@@ -237,12 +240,15 @@ class Store:
         """Fill ids of names not yet known (normalising, creating new series); -2 = rejected."""
         created: dict[int, list[tuple[int, int, str]]] = {}
         seen: dict[str, int] = {}
-        for i in np.flatnonzero(wanted & (ids < 0)):
+        todo = np.flatnonzero(wanted & (ids < 0))
+        found = []
+        for i in todo.tolist():
             raw = names[i]
-            if raw in seen:
-                ids[i] = seen[raw]
-                continue
-            ids[i] = seen[raw] = self._resolve_one(raw, created, result)
+            sid = seen.get(raw)
+            if sid is None:
+                sid = seen[raw] = self._resolve_one(raw, created, result)
+            found.append(sid)
+        ids[todo] = found
         for shard, records in created.items():
             self._logs[shard].append(records, sync=self.config.sync_names)
 
@@ -285,8 +291,6 @@ class Store:
                              f"({len(names)}, {len(ts)}, {len(vals)})")
         with self._lock:
             self._check_open()
-            if now_i >= self._next_due:
-                self._maintain(now_i)
             ok = _drop(result, ~np.isnan(vals), "nan_value", np.ones(len(vals), bool))
             ok = _drop(result, np.isfinite(ts), "bad_timestamp", ok)
             ok = _drop(result, ts >= 0, "negative_timestamp", ok)
@@ -387,7 +391,7 @@ class Store:
             first = blk.heads[-1].row_end if blk.heads else 0
             known = self.index.rows(shard, lane.id)
             need = max(max_row, known - 1) - first + 1
-            cap = _round_up(max(need + need // 8, first // 4, 1024), 1024)
+            cap = _round_up(max(need + need // 8, first // 4, HEAD_MIN_ROWS), HEAD_MIN_ROWS)
             header = HeadHeader(lane.levels[level].step, start, lane.buckets(level), first, cap,
                                 blk.gen, shard, lane.id, level)
             folder = layout.level_dir(self.root, shard, lane.id, level)
@@ -512,6 +516,11 @@ class Store:
         return len(self.index)
 
     # ----------------------------------------------------------------- maintenance
+
+    def due(self) -> int:
+        """The earliest time at which `maintain()` has a block to seal or expire."""
+        with self._lock:
+            return self._next_due
 
     def maintain(self, now: float | None = None) -> Counter:
         """Seal ended blocks, fold them into coarser levels, drop expired ones."""

@@ -34,6 +34,8 @@ CHILD = textwrap.dedent("""
         now = NOW + 10 * k
         store.write(names, np.full(SERIES, now), np.full(SERIES, float(k)), now=now)
         print(k, flush=True)
+        if now >= store.due():
+            store.maintain(now=now)
 """)
 
 

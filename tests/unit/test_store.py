@@ -207,3 +207,31 @@ def test_write_rejects_mismatched_columns(tmp_path):
     with open_store(tmp_path) as s:
         with pytest.raises(ValueError, match="differ in length"):
             s.write(["a", "b"], [NOW], [1.0, 2.0], now=NOW)
+
+
+def test_write_never_runs_maintenance_and_due_says_when(tmp_path):
+    # A seal at 1M series takes minutes; writes must not wait for it (the owner schedules it).
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a"], [NOW], [1.0], now=NOW)
+        due = s.due()
+        assert NOW < due <= NOW + 3600 + 600
+        s.write(["a"], [due + 5], [2.0], now=due + 5)
+        assert not list(tmp_path.rglob("*.sealed"))
+        assert s.maintain(now=due + 5)["sealed"] == 1
+        assert s.read("a", NOW - 10, NOW, now=due + 5).values[-1] == 1.0
+
+
+def test_fold_leaves_cells_without_data_unwritten(tmp_path):
+    # Regression (benchmark review): folds wrote every cell of the window, empty ones too.
+    with open_store(tmp_path, shards=1) as s:
+        names = [f"m{i}" for i in range(5000)]
+        s.write(names, [NOW] * 5000, np.arange(5000.0), now=NOW)   # one bucket of a 1 h block
+        s.maintain(now=NOW + 2 * 3600)
+        heads = list(tmp_path.rglob("level-1/*.head"))
+        assert heads
+        allocated = sum(h.stat().st_blocks * 512 for h in heads)
+        # 5000 rows x 1 bucket: count, last and slot pages of one bucket (plus the header),
+        # where writing the whole 60-bucket window would take ~60x as much.
+        assert allocated <= 16 * 4096 * 4
+        got = s.read("m4999", NOW - 3600, NOW + 60, aggregate="max", now=NOW + 2 * 3600)
+        assert np.nanmax(got.values) == 4999.0
