@@ -498,7 +498,7 @@ def case_read(p: Params) -> list[Row]:
         d.update(strata_disk=(sa, sb, sf), strata_breakdown=parts)
         sealed = sum(v for k, v in parts.items() if k.startswith("sealed"))
         note = (f"{n} series, {hours / 24:.2f} d of 10 s data; strata {sf} files: {describe(parts, n)} "
-                f"(heads are >= 1024 rows per shard: padded at this series count)")
+                f"(heads hold >= 64 rows per shard, level and block)")
         if wsp:
             wa, wb, wf = du(wroot)
             d.update(whisper_disk=(wa, wb, wf))
@@ -575,7 +575,7 @@ def case_disk(p: Params) -> list[Row]:
     rows.append(Row("disk", "seal+fold of a 1 h raw block, mixed (us/series)", us, None, "us",
                     note=f"maintain() time / (series x raw blocks sealed), {n} series; x 1M series = "
                          f"~{us:.0f} s per hourly seal (upper bound: per-shard fixed costs amortise at larger "
-                         f"counts), run inside write() under the store lock"))
+                         f"counts), run by maintain(), off the write path"))
     if "whisper_apparent" in m:
         rows.append(Row("disk", f"total, {buckets * STEP / 3600:g} h mixed: allocated (B/pt)",
                         m["dir_allocated"] / m["points"], m["whisper_allocated"] / m["points"], "B/pt",
