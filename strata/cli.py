@@ -1,8 +1,9 @@
 """The `strata` command: one entry point, one subcommand per operator task.
 
+`strata serve` runs the Carbon listeners and the store with embedded defaults (data in
+./data, 127.0.0.1, ports 2003 tcp+udp and 2004); a TOML file and flags override them.
 `strata inspect DATA_DIR` summarises a data directory (series, lanes, files, bytes) without
-taking the writer's lock, so it is safe next to a running server.  `serve`, `bench` and
-the importers arrive with their issues.
+taking the writer's lock, so it is safe next to a running server.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+import logging
 
 from tsdb import layout
 from tsdb.errors import StorageError
@@ -35,12 +38,58 @@ def inspect(root: Path) -> dict:
             "bytes_allocated": allocated, "bytes_apparent": apparent}
 
 
+def setup_logging(level: str = "INFO") -> None:
+    """One line per event on stderr, Twisted's log routed through the same handler."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    from twisted.logger import STDLibLogObserver, globalLogBeginner
+    globalLogBeginner.beginLoggingTo([STDLibLogObserver(name="twisted")], redirectStandardIO=False)
+
+
+def serve(args) -> int:
+    from strata import config as cfgmod
+    overrides = {"server": {"data_dir": args.data_dir, "bind": args.bind, "line_port": args.line_port,
+                            "udp_port": args.udp_port, "pickle_port": args.pickle_port,
+                            "http_port": args.http_port}}
+    try:
+        config = cfgmod.load(args.config, overrides)
+    except (cfgmod.ConfigFileError, ValueError, OSError) as exc:
+        print(f"strata: configuration error:\n{exc}", file=sys.stderr)
+        return 2
+    setup_logging(args.log_level)
+    from twisted.internet import reactor
+    from carbon_compat.service import CarbonService
+    service = CarbonService(config, reactor)
+    try:
+        service.start()
+    except (OSError, StorageError) as exc:
+        logging.getLogger("strata.serve").error("cannot start: %s", exc)
+        if service.ingest is not None:
+            service.ingest.stop()
+        if service.store is not None:
+            service.store.close()
+        return 1
+    reactor.run()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="strata", description="Graphite-compatible time-series store")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="run the Carbon listeners and the store")
+    p.add_argument("--config", type=Path, help="TOML configuration file")
+    p.add_argument("--data-dir", type=Path)
+    p.add_argument("--bind", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--line-port", type=int, help="plaintext TCP port (default 2003; 0 = off)")
+    p.add_argument("--udp-port", type=int, help="plaintext UDP port (default 2003; 0 = off)")
+    p.add_argument("--pickle-port", type=int, help="pickle TCP port (default 2004; 0 = off)")
+    p.add_argument("--http-port", type=int, help="render API port (default 8080; 0 = off)")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p = sub.add_parser("inspect", help="summarise a data directory")
     p.add_argument("data_dir", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
     try:
         print(json.dumps(inspect(args.data_dir), indent=2))
     except (OSError, StorageError) as exc:

@@ -23,43 +23,47 @@ from .format import SEALED_HEADER_SIZE, SealedHeader, pack_sealed, unpack_sealed
 from .layout import fsync_dir
 
 
-def write_sealed(path: Path, header: SealedHeader, row_chunks, before_commit=None) -> int:
-    """Write a sealed block from an iterable of series-major Stats chunks ([rows][buckets]).
+def write_sealed(path: Path, header: SealedHeader, row_chunks) -> Path:
+    """Write a sealed block under a temporary name next to `path`; returns that name.
 
-    The chunks together must cover rows [0, header.rows) in order.  `before_commit` runs
-    after the data is durable under the temporary name and before the rename publishes it.
-    Returns the file size.
+    `row_chunks` yields series-major Stats chunks ([rows][buckets]) that together cover
+    rows [0, header.rows) in order.  The data is fsynced; `publish_sealed` makes it visible.
     """
     tmp = path.with_name(path.name + ".tmp")
     offsets = np.zeros(header.rows + 1, np.uint64)
     crcs = np.zeros(header.rows, np.uint32)
-    with open(tmp, "wb") as f:
-        f.write(pack_sealed(header))
-        f.seek(header.data_offset)
-        row, pos = 0, 0
-        for chunk in row_chunks:
-            for i in range(len(chunk)):
-                blob = codec.encode_block(chunk.count[i], chunk.last[i], chunk.sum[i], chunk.min[i],
-                                          chunk.max[i], chunk.sumsq[i], np.maximum(chunk.slot[i], 0))
-                if blob:
-                    f.write(blob)
-                    crcs[row] = zlib.crc32(blob)
-                pos += len(blob)
-                row += 1
-                offsets[row] = pos
-        if row != header.rows:
-            raise ValueError(f"sealed block got {row} rows, header says {header.rows}")
-        f.seek(header.index_offset)
-        f.write(offsets.astype("<u8").tobytes())
-        f.write(crcs.astype("<u4").tobytes())
-        f.flush()
-        os.fsync(f.fileno())
-        size = header.data_offset + pos
-    if before_commit is not None:
-        before_commit()
+    try:
+        with open(tmp, "wb") as f:
+            f.write(pack_sealed(header))
+            f.seek(header.data_offset)
+            row, pos = 0, 0
+            for chunk in row_chunks:
+                for i in range(len(chunk)):
+                    blob = codec.encode_block(chunk.count[i], chunk.last[i], chunk.sum[i], chunk.min[i],
+                                              chunk.max[i], chunk.sumsq[i], np.maximum(chunk.slot[i], 0))
+                    if blob:
+                        f.write(blob)
+                        crcs[row] = zlib.crc32(blob)
+                    pos += len(blob)
+                    row += 1
+                    offsets[row] = pos
+            if row != header.rows:
+                raise ValueError(f"sealed block got {row} rows, header says {header.rows}")
+            f.seek(header.index_offset)
+            f.write(offsets.astype("<u8").tobytes())
+            f.write(crcs.astype("<u4").tobytes())
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def publish_sealed(tmp: Path, path: Path) -> None:
+    """Atomically make a written sealed block visible under its final name."""
     os.replace(tmp, path)
     fsync_dir(path.parent)
-    return size
 
 
 class SealedBlock:

@@ -40,7 +40,7 @@ from .format import (LANES_MAGIC, META_MAGIC, STATE_MAGIC, HeadHeader, SealedHea
 from .head import HeadSegment
 from .index import NameLog, SeriesIndex, pack_id, unpack_ids
 from .names import InvalidName, normalize
-from .sealed import SealedBlock, write_sealed
+from .sealed import SealedBlock, publish_sealed, write_sealed
 
 log = logging.getLogger("strata.tsdb")
 
@@ -85,14 +85,28 @@ class WriteResult:
 
 
 class _Block:
-    """What exists for one block: a sealed file (by generation) and head segments."""
+    """What exists for one block: a sealed file and head segments, by generation.
 
-    __slots__ = ("sealed_gen", "heads", "gen")
+    `heads` are the current generation's segments (rows from 0 up, the only ones written);
+    `older` are heads of earlier generations waiting for a seal to absorb them (read-only:
+    a seal in progress, or one interrupted by a crash or a shutdown).
+    """
+
+    __slots__ = ("sealed_gen", "heads", "older", "gen")
 
     def __init__(self) -> None:
         self.sealed_gen: int | None = None
         self.heads: list[HeadSegment] = []
+        self.older: list[HeadSegment] = []
         self.gen = 0
+
+    def unsealed(self) -> list[HeadSegment]:
+        """Every head, oldest generation first (the order their data must merge in)."""
+        return self.older + self.heads
+
+
+class SealAborted(Exception):
+    """A seal stopped early because the store is shutting down; it will run again."""
 
 
 class Store:
@@ -111,6 +125,8 @@ class Store:
         self._logs: dict[int, NameLog] = {}
         self._sealed: OrderedDict[Path, SealedBlock] = OrderedDict()
         self._lock = threading.RLock()
+        self._maintaining = threading.Lock()     # one maintain() at a time
+        self._abort = threading.Event()
         self._lockfd: int | None = None
         self._next_due = -1
         self.closed = False
@@ -208,9 +224,12 @@ class Store:
             blk.heads.append(seg)
             blk.gen = max(blk.gen, gen)
         for blk in blocks.values():
-            blk.heads.sort(key=lambda s: s.row_start)
+            current = [h for h in blk.heads if h.header.gen == blk.gen]
+            blk.older = sorted((h for h in blk.heads if h.header.gen != blk.gen),
+                               key=lambda h: (h.header.gen, h.row_start))
+            blk.heads = sorted(current, key=lambda h: h.row_start)
             if blk.sealed_gen is not None and not blk.heads:
-                blk.gen = blk.sealed_gen + 1
+                blk.gen = max(blk.gen, blk.sealed_gen + 1)
 
     # ----------------------------------------------------------------- lanes and names
 
@@ -479,7 +498,7 @@ class Store:
         out = None
         if blk.sealed_gen is not None:
             out = self._sealed_block(shard, lane, level, start, blk.sealed_gen).read_row(row).take(slice(b0, b1))
-        for seg in blk.heads:
+        for seg in blk.unsealed():
             if seg.row_start <= row < seg.row_end:
                 head = seg.read_row(row, b0, b1)
                 out = head if out is None else st.merge(out, head)
@@ -523,33 +542,52 @@ class Store:
             return self._next_due
 
     def maintain(self, now: float | None = None) -> Counter:
-        """Seal ended blocks, fold them into coarser levels, drop expired ones."""
-        with self._lock:
-            self._check_open()
+        """Seal ended blocks, fold them into coarser levels, drop expired ones.
+
+        Safe to call from a thread other than the writer's: a seal encodes without holding
+        the store lock, so writes and reads go on meanwhile (see `_seal`).
+        """
+        with self._maintaining:
+            with self._lock:
+                self._check_open()
             return self._maintain(self._now(now))
+
+    def abort_maintenance(self) -> None:
+        """Make a running `maintain()` stop at its next chunk (for a prompt shutdown)."""
+        self._abort.set()
 
     def _maintain(self, now: int) -> Counter:
         done: Counter = Counter()
-        for lane in self.lanes:
-            for shard in range(self.shards):
-                infos = [BlockInfo(lv, start, blk.sealed_gen is not None, bool(blk.heads))
-                         for lv in range(len(lane.levels))
-                         for start, blk in self._blocks.get((shard, lane.id, lv), {}).items()]
-                if not infos:
-                    continue
-                marks = self._marks[lane.id][shard].tolist()
-                jobs, _ = plan(lane, infos, marks, now, self.config.seal_grace)
-                for job in jobs:
-                    if isinstance(job, Seal):
-                        self._seal(shard, lane, job)
-                        done["sealed"] += 1
-                    elif isinstance(job, Expire):
-                        self._expire(shard, lane, job)
-                        done["expired"] += 1
-        self._next_due = self._due_time()
+        self._abort.clear()
+        try:
+            for lane in self.lanes:
+                for shard in range(self.shards):
+                    with self._lock:
+                        jobs = self._plan(shard, lane, now)
+                    for job in jobs:
+                        if isinstance(job, Seal):
+                            self._seal(shard, lane, job)
+                            done["sealed"] += 1
+                        else:
+                            with self._lock:
+                                self._expire(shard, lane, job)
+                            done["expired"] += 1
+        except SealAborted:
+            log.info("maintenance interrupted by shutdown; it resumes on the next start")
+        with self._lock:
+            self._next_due = self._due_time()
         if done:
             log.info("maintenance: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items())))
         return done
+
+    def _plan(self, shard: int, lane: Lane, now: int) -> list:
+        infos = [BlockInfo(lv, start, blk.sealed_gen is not None, bool(blk.heads or blk.older))
+                 for lv in range(len(lane.levels))
+                 for start, blk in self._blocks.get((shard, lane.id, lv), {}).items()]
+        if not infos:
+            return []
+        jobs, _ = plan(lane, infos, self._marks[lane.id][shard].tolist(), now, self.config.seal_grace)
+        return jobs
 
     def _due_time(self) -> int:
         due = 2 ** 62
@@ -557,63 +595,86 @@ class Store:
             lane = self.lanes[lane_id]
             for start, blk in blocks.items():
                 end = start + lane.block_seconds[level]
-                if level == 0 and blk.heads:
+                if level == 0 and (blk.heads or blk.older):
                     due = min(due, end + self.config.seal_grace)
                 due = min(due, end + lane.levels[level].retention)
         return due
 
     def _seal(self, shard: int, lane: Lane, job: Seal) -> None:
-        blk = self._blocks[(shard, lane.id, job.level)][job.start]
-        folder = layout.level_dir(self.root, shard, lane.id, job.level)
-        rows = self.index.rows(shard, lane.id)
-        gen = max([s.header.gen for s in blk.heads] + [blk.sealed_gen or 0])
-        header = SealedHeader(lane.levels[job.level].step, job.start, lane.buckets(job.level), rows,
-                              gen, shard, lane.id, job.level)
-        end = job.start + lane.block_seconds[job.level]
+        """Rewrite a block's heads into a sealed file, folding it into the next level if asked.
 
-        def chunks():
-            for r0 in range(0, rows, SEAL_ROW_CHUNK):
-                s = self._block_rows(shard, lane, job.level, job.start, blk, r0, min(rows, r0 + SEAL_ROW_CHUNK))
-                if job.fold:
-                    self._fold_into(shard, lane, job.level + 1, job.start, r0, s)
-                yield s
-
-        def before_commit():
+        1. Under the lock, the block's heads become read-only (`older`) and the block moves
+           to a new generation: writes arriving meanwhile create fresh heads.
+        2. Without the lock, rows are read, folded into the next level and encoded into a
+           temporary file.
+        3. Under the lock, what arrived during step 2 is folded in too, the watermark is
+           saved, the file is published and the absorbed heads are deleted.
+        """
+        level = job.level
+        folder = layout.level_dir(self.root, shard, lane.id, level)
+        with self._lock:
+            blk = self._blocks[(shard, lane.id, level)][job.start]
+            absorbing = blk.unsealed()
+            blk.older, blk.heads = absorbing, []
+            gen = max([h.header.gen for h in absorbing] + [blk.sealed_gen or 0])
+            blk.gen = gen + 1
+            rows = self.index.rows(shard, lane.id)
+            old_gen = blk.sealed_gen
+        header = SealedHeader(lane.levels[level].step, job.start, lane.buckets(level), rows,
+                              gen, shard, lane.id, level)
+        old = None if old_gen is None else SealedBlock(layout.sealed_path(folder, job.start, old_gen))
+        path = layout.sealed_path(folder, job.start, gen)
+        try:
+            chunks = self._seal_chunks(shard, lane, job, old, absorbing, rows)
+            tmp = write_sealed(path, header, chunks)
+        finally:
+            if old is not None:
+                old.close()
+        with self._lock:
             if job.fold:
-                coarse_start = job.start - job.start % lane.block_seconds[job.level + 1]
-                for seg in self._blocks[(shard, lane.id, job.level + 1)][coarse_start].heads:
-                    seg.flush()
-                self._marks[lane.id][shard, job.level + 1] = end
+                self._fold_late_heads(shard, lane, job, blk.heads)
+                self._marks[lane.id][shard, level + 1] = job.start + lane.block_seconds[level]
                 self._save_marks(shard, lane)
+            publish_sealed(tmp, path)
+            if old_gen is not None and old_gen != gen:
+                self._forget_sealed(layout.sealed_path(folder, job.start, old_gen))
+                layout.sealed_path(folder, job.start, old_gen).unlink(missing_ok=True)
+            for seg in absorbing:
+                seg.delete()
+            blk.older = [h for h in blk.older if h not in absorbing]
+            blk.sealed_gen = gen
 
-        old_gen = blk.sealed_gen
-        write_sealed(layout.sealed_path(folder, job.start, gen), header, chunks(), before_commit)
-        if old_gen is not None and old_gen != gen:
-            self._forget_sealed(layout.sealed_path(folder, job.start, old_gen))
-            layout.sealed_path(folder, job.start, old_gen).unlink(missing_ok=True)
-        for seg in blk.heads:
-            seg.delete()
-        blk.heads = []
-        blk.sealed_gen = gen
-        blk.gen = gen + 1
+    def _seal_chunks(self, shard, lane: Lane, job: Seal, old: SealedBlock | None, heads, rows: int):
+        """Series-major stats of the block, SEAL_ROW_CHUNK rows at a time, folding each."""
+        buckets = lane.buckets(job.level)
+        for r0 in range(0, rows, SEAL_ROW_CHUNK):
+            if self._abort.is_set():
+                raise SealAborted()
+            r1 = min(rows, r0 + SEAL_ROW_CHUNK)
+            chunk = old.read_rows(r0, r1) if old is not None else st.empty((r1 - r0, buckets))
+            chunk = _merge_heads(chunk, heads, r0, r1)
+            if job.fold:
+                with self._lock:
+                    self._fold_into(shard, lane, job.level + 1, job.start, r0, chunk)
+            yield chunk
 
-    def _block_rows(self, shard, lane, level, start, blk: _Block, r0: int, r1: int) -> st.Stats:
-        """Series-major stats [rows][buckets] of rows [r0, r1) of one block (sealed + heads)."""
-        if blk.sealed_gen is not None:
-            out = self._sealed_block(shard, lane, level, start, blk.sealed_gen).read_rows(r0, r1)
-        else:
-            out = st.empty((r1 - r0, lane.buckets(level)))
-        for seg in blk.heads:
-            lo, hi = max(r0, seg.row_start), min(r1, seg.row_end)
-            if lo >= hi:
-                continue
-            head = seg.read(slice(lo, hi)).transpose()
-            merged = st.merge(out.take(slice(lo - r0, hi - r0)), head)
-            for dst, src in zip(out.arrays(), merged.arrays()):
-                dst[lo - r0:hi - r0] = src
-        return out
+    def _fold_late_heads(self, shard, lane: Lane, job: Seal, heads) -> None:
+        """Merge into level+1 what was written to the block while it was being sealed."""
+        if not heads:
+            return
+        rows = self.index.rows(shard, lane.id)
+        buckets = lane.buckets(job.level)
+        for r0 in range(0, rows, SEAL_ROW_CHUNK):
+            r1 = min(rows, r0 + SEAL_ROW_CHUNK)
+            chunk = _merge_heads(st.empty((r1 - r0, buckets)), heads, r0, r1)
+            if chunk.count.any():
+                self._fold_into(shard, lane, job.level + 1, job.start, r0, chunk, merge=True)
+        coarse_start = job.start - job.start % lane.block_seconds[job.level + 1]
+        for seg in self._blocks[(shard, lane.id, job.level + 1)][coarse_start].heads:
+            seg.flush()
 
-    def _fold_into(self, shard, lane: Lane, level: int, fine_start: int, r0: int, fine: st.Stats) -> None:
+    def _fold_into(self, shard, lane: Lane, level: int, fine_start: int, r0: int, fine: st.Stats,
+                   merge: bool = False) -> None:
         coarse = st.fold(fine, lane.fold_factor(level), axis=1, raw_per_bucket=lane.raw_steps(level - 1))
         span, step = lane.block_seconds[level], lane.levels[level].step
         start = fine_start - fine_start % span
@@ -624,14 +685,20 @@ class Store:
             self._cover_rows(blk, shard, lane, level, start, r1 - 1)
         for seg in blk.heads:
             lo, hi = max(r0, seg.row_start), min(r1, seg.row_end)
-            if lo < hi:
-                seg.overwrite(b0, lo, coarse.take(slice(lo - r0, hi - r0)).transpose())
+            if lo >= hi:
+                continue
+            part = coarse.take(slice(lo - r0, hi - r0)).transpose()
+            if merge:
+                b, r = np.nonzero(part.count)
+                seg.merge_points(seg.cells(b + b0, r + lo), part.take((b, r)))
+            else:
+                seg.overwrite(b0, lo, part)
 
     def _expire(self, shard: int, lane: Lane, job: Expire) -> None:
         blocks = self._blocks[(shard, lane.id, job.level)]
         blk = blocks.pop(job.start)
         folder = layout.level_dir(self.root, shard, lane.id, job.level)
-        for seg in blk.heads:
+        for seg in blk.unsealed():
             seg.delete()
         if blk.sealed_gen is not None:
             path = layout.sealed_path(folder, job.start, blk.sealed_gen)
@@ -670,7 +737,7 @@ class Store:
             self.sync()
             for blocks in self._blocks.values():
                 for blk in blocks.values():
-                    for seg in blk.heads:
+                    for seg in blk.unsealed():
                         seg.close()
             for sb in self._sealed.values():
                 sb.close()
@@ -697,6 +764,18 @@ class Store:
 
 
 # --------------------------------------------------------------------- helpers
+
+def _merge_heads(chunk: st.Stats, heads, r0: int, r1: int) -> st.Stats:
+    """`chunk` (series-major rows [r0, r1)) merged with the heads' rows, heads in order."""
+    for seg in heads:
+        lo, hi = max(r0, seg.row_start), min(r1, seg.row_end)
+        if lo >= hi:
+            continue
+        merged = st.merge(chunk.take(slice(lo - r0, hi - r0)), seg.read(slice(lo, hi)).transpose())
+        for dst, src in zip(chunk.arrays(), merged.arrays()):
+            dst[lo - r0:hi - r0] = src
+    return chunk
+
 
 def _drop(result: WriteResult, keep: np.ndarray, reason: str, ok: np.ndarray) -> np.ndarray:
     """`ok & keep`, counting points newly dropped under `reason`."""

@@ -235,3 +235,59 @@ def test_fold_leaves_cells_without_data_unwritten(tmp_path):
         assert allocated <= 16 * 4096 * 4
         got = s.read("m4999", NOW - 3600, NOW + 60, aggregate="max", now=NOW + 2 * 3600)
         assert np.nanmax(got.values) == 4999.0
+
+
+class _WritesDuringSeal(Store):
+    """Injects writes while a seal is encoding (between its chunks), as another thread would."""
+
+    injected: list = []
+
+    def _seal_chunks(self, shard, lane, job, old, heads, rows):
+        for i, chunk in enumerate(super()._seal_chunks(shard, lane, job, old, heads, rows)):
+            if i == 0 and job.level == 0 and self.injected:
+                names, ts, vals, now = self.injected.pop()
+                self.write(names, ts, vals, now=now)
+            yield chunk
+
+
+def test_points_written_during_a_seal_reach_every_level(tmp_path, monkeypatch):
+    monkeypatch.setattr("tsdb.store.SEAL_ROW_CHUNK", 2)
+    cfg = StoreConfig(shards=1, aggregations=parse_aggregation("[all]\npattern = .*\nxFilesFactor = 0\n"))
+    with _WritesDuringSeal.open(tmp_path, cfg, now=NOW) as s:
+        s.write(["a", "b", "c"], [NOW - 20] * 3, [1.0, 2.0, 3.0], now=NOW)
+        later = NOW + 3600 + 600
+        # A late point for the block being sealed, and one for a new series.
+        s.injected = [(["a", "d"], [NOW - 10, NOW - 10], [5.0, 7.0], later)]
+        assert s.maintain(now=later)["sealed"] >= 1
+        assert s.injected == []
+        raw = s.read("a", NOW - 30, NOW, aggregate="sum", now=later)
+        assert np.nansum(raw.values) == 6.0
+        minute = s.read("a", NOW - 86400, NOW, aggregate="sum", now=later)
+        assert np.nansum(minute.values) == 6.0
+        assert np.nansum(s.read("d", NOW - 86400, NOW, aggregate="sum", now=later).values) == 7.0
+    # and after reopening (late heads re-sealed later, never folded twice)
+    with Store.open(tmp_path, cfg, now=later) as s:
+        s.maintain(now=later + 7200)
+        assert np.nansum(s.read("a", NOW - 86400, NOW, aggregate="sum", now=later + 7200).values) == 6.0
+        assert np.nansum(s.read("a", NOW - 30, NOW, aggregate="sum", now=later).values) == 6.0
+
+
+def test_aborted_seal_leaves_every_point_readable_and_resumes(tmp_path, monkeypatch):
+    from tsdb.store import SealAborted
+
+    def abort(*args):
+        raise SealAborted()
+        yield  # pragma: no cover  (a generator, like the real one)
+
+    later = NOW + 3600 + 600
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a", "b"], [NOW - 20] * 2, [1.0, 2.0], now=NOW)
+        monkeypatch.setattr(s, "_seal_chunks", abort)
+        assert s.maintain(now=later)["sealed"] == 0
+        assert not list(tmp_path.rglob("*.sealed*"))
+        assert s.read("a", NOW - 30, NOW, now=later).values[0] == 1.0
+        s.write(["a"], [NOW - 10], [3.0], now=later)     # goes to a new generation's head
+        monkeypatch.undo()
+        assert s.maintain(now=later)["sealed"] >= 1
+        got = s.read("a", NOW - 30, NOW, aggregate="sum", now=later)
+    assert got.values[:2].tolist() == [1.0, 3.0]

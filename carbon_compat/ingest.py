@@ -1,0 +1,212 @@
+"""The ingest pipeline between the protocols and the store: batching, a writer thread, backpressure.
+
+Protocols hand parsed batches to `Ingest.submit` on the reactor thread.  Batches are joined
+and passed to one writer thread every `flush_interval` (or sooner, at `flush_points`), so
+the reactor never waits on the disk and the store sees big columns.  Points parsed but not
+yet stored are bounded by `max_pending_points`: above it every TCP transport is paused
+(the kernel's socket buffers, then the senders, absorb the pause) and UDP datagrams are
+dropped and counted; below half of it they resume.  What is pending when the process is
+killed is the documented loss window: at most one flush interval plus one store write.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .parsers import Batch, Rejects
+
+log = logging.getLogger("strata.ingest")
+
+
+@dataclass
+class IngestCounters:
+    """Running totals; self-metrics report their deltas (carbon's names where one exists)."""
+
+    received: int = 0                 # metricsReceived: points parsed from the wire
+    committed: int = 0                # committedPoints: points the store accepted
+    creates: int = 0
+    updates: int = 0                  # updateOperations: store.write calls
+    update_seconds: float = 0.0
+    rejects: Counter = field(default_factory=Counter)   # wire rejects by reason
+    dropped: Counter = field(default_factory=Counter)   # store drops by reason
+    write_errors: int = 0
+    paused: int = 0                   # times ingestion paused for backpressure
+
+    def snapshot(self) -> dict:
+        return {"received": self.received, "committed": self.committed, "creates": self.creates,
+                "updates": self.updates, "update_seconds": self.update_seconds,
+                "rejects": Counter(self.rejects), "dropped": Counter(self.dropped),
+                "write_errors": self.write_errors, "paused": self.paused}
+
+
+class RateLimitedLog:
+    """At most one log line per reason per `period` seconds, saying how many were suppressed."""
+
+    def __init__(self, logger: logging.Logger, period: float = 10.0, clock=time.monotonic):
+        self._log, self._period, self._clock = logger, period, clock
+        self._next: dict[str, float] = {}
+        self._suppressed: Counter = Counter()
+
+    def warning(self, reason: str, message: str) -> None:
+        now = self._clock()
+        if now < self._next.get(reason, 0.0):
+            self._suppressed[reason] += 1
+            return
+        extra = self._suppressed.pop(reason, 0)
+        suffix = f" ({extra} more like it since the last report)" if extra else ""
+        self._log.warning("%s%s", message, suffix)
+        self._next[reason] = now + self._period
+
+
+class Ingest:
+    """Batches points for the store and applies backpressure; reactor-thread API."""
+
+    def __init__(self, store, reactor, *, flush_interval: float, flush_points: int,
+                 max_pending_points: int):
+        self.store = store
+        self.reactor = reactor
+        self.counters = IngestCounters()
+        self.flush_interval = flush_interval
+        self.flush_points = flush_points
+        self.max_pending = max_pending_points
+        self._parts: list[Batch] = []
+        self._part_points = 0
+        self._pending = 0                 # submitted, not yet written (guarded by _lock)
+        self._lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._transports: set = set()
+        self._paused = False
+        self._timer = None
+        self.last_data = 0.0              # reactor time of the last batch from the wire
+        self._reject_log = RateLimitedLog(log)
+        self._writer = threading.Thread(target=self._write_loop, name="strata-writer", daemon=True)
+
+    # --------------------------------------------------------------- lifecycle
+
+    def start(self) -> None:
+        self._writer.start()
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._timer = self.reactor.callLater(self.flush_interval, self._tick)
+
+    def _tick(self) -> None:
+        self.flush()
+        self._schedule()
+
+    def stop(self) -> None:
+        """Flush everything and wait until the writer has stored it (blocking)."""
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self.flush()
+        self._queue.put(None)
+        self._writer.join()
+
+    # --------------------------------------------------------------- producers
+
+    def register(self, transport) -> None:
+        self._transports.add(transport)
+        if self._paused:
+            transport.pauseProducing()
+
+    def unregister(self, transport) -> None:
+        self._transports.discard(transport)
+
+    def close_transports(self) -> None:
+        for t in list(self._transports):
+            t.loseConnection()
+
+    @property
+    def pending(self) -> int:
+        """Points parsed but not yet stored (carbon's cache.size)."""
+        return self._pending_points()
+
+    @property
+    def overloaded(self) -> bool:
+        return self._pending_points() >= self.max_pending
+
+    def submit(self, batch: Batch, rejects: Rejects | None = None, peer: str = "",
+               internal: bool = False) -> None:
+        """Take a parsed batch from a protocol (reactor thread); `internal` = self-metrics."""
+        if not internal:
+            self.last_data = self.reactor.seconds()
+        if rejects is not None and rejects.total():
+            self.note_rejects(rejects, peer)
+        if not len(batch):
+            return
+        if not internal:
+            self.counters.received += len(batch)
+        self._parts.append(batch)
+        self._part_points += len(batch)
+        with self._lock:
+            self._pending += len(batch)
+        if self._part_points >= self.flush_points:
+            self.flush()
+        if not self._paused and self.overloaded:
+            self._pause()
+
+    def note_rejects(self, rejects: Rejects, peer: str) -> None:
+        self.counters.rejects.update(rejects.counts)
+        for reason, text in rejects.samples:
+            self._reject_log.warning(reason, f"rejected {reason} from {peer or 'unknown peer'}: {text!r}")
+
+    def flush(self) -> None:
+        if not self._parts:
+            return
+        parts, self._parts, self._part_points = self._parts, [], 0
+        names = [n for p in parts for n in p.names] if len(parts) > 1 else parts[0].names
+        ts = np.concatenate([p.timestamps for p in parts])
+        vals = np.concatenate([p.values for p in parts])
+        self._queue.put((names, ts, vals))
+
+    def _pending_points(self) -> int:
+        with self._lock:
+            return self._pending
+
+    def _pause(self) -> None:
+        self._paused = True
+        self.counters.paused += 1
+        log.warning("ingestion paused: %d points pending (limit %d); sockets stop reading until the store catches up",
+                    self._pending_points(), self.max_pending)
+        for t in list(self._transports):
+            t.pauseProducing()
+
+    def _maybe_resume(self) -> None:
+        if self._paused and self._pending_points() < self.max_pending // 2:
+            self._paused = False
+            log.info("ingestion resumed: %d points pending", self._pending_points())
+            for t in list(self._transports):
+                t.resumeProducing()
+
+    # --------------------------------------------------------------- writer thread
+
+    def _write_loop(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            names, ts, vals = item
+            started = time.perf_counter()
+            try:
+                result = self.store.write(names, ts, vals)
+            except Exception:   # a store failure must not kill the writer: log, count, go on
+                log.exception("store write of %d points failed", len(names))
+                self.counters.write_errors += 1
+                result = None
+            elapsed = time.perf_counter() - started
+            if result is not None:
+                self.counters.committed += result.accepted
+                self.counters.creates += result.created
+                self.counters.dropped.update(result.dropped)
+            self.counters.updates += 1
+            self.counters.update_seconds += elapsed
+            with self._lock:
+                self._pending -= len(names)
+            self.reactor.callFromThread(self._maybe_resume)

@@ -1,0 +1,401 @@
+"""Pure parsers for carbon's plaintext (TCP and UDP) and pickle ingestion protocols.
+
+What: bytes in, a ``Batch`` of points (numpy columns) and the ``Rejects`` (counts per reason,
+plus a few samples for rate-limited logging) out.  No sockets, no clock, no logging here: the
+Twisted protocols frame bytes and hand whole chunks to these functions, and ``now`` is passed
+in, so every rule is testable without a reactor.
+
+Why a separate module: carbon parses inside its socket callbacks, once per transport, and turns
+some bad input into a dropped connection.  Here one parser serves TCP, UDP and pickle, and a bad
+line or element is counted and dropped while the rest of the chunk survives.
+
+Semantics follow carbon 1.1.10 (lib/carbon/protocols.py: ``MetricLineReceiver.lineReceived``,
+``MetricDatagramReceiver.datagramReceived``, ``MetricPickleReceiver.stringReceived``,
+``MetricReceiver.metricReceived``; lib/carbon/util.py: ``SafeUnpickler``).  Deliberate
+differences, all of them "reject the item instead of dropping the connection or frame":
+
+* invalid UTF-8: carbon's decode raises outside its ``try`` (TCP: connection dropped; UDP: the
+  whole datagram lost); here only the affected line is rejected (``invalid_utf8``);
+* NaN/inf timestamp: carbon's ``int(ts)`` raises (TCP: connection dropped); here ``bad_timestamp``;
+* silent drops are counted: NaN values (``nan_value``), pickle elements whose floats fail;
+* pickle: *every* global is refused (carbon allows ``copy_reg._reconstructor`` and
+  ``__builtin__.object``) and refusing raises ``HostilePickle`` so the caller can close the
+  connection; non-str metrics, huge ints (``OverflowError``) and bytes metrics (py3 ``bytes``;
+  carbon calls ``bytes.encode`` and crashes) are per-element rejects, not connection drops.
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import itertools
+import math
+import pickle
+import reprlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+# Reject reasons (the keys of Rejects.counts).
+INVALID_UTF8 = "invalid_utf8"
+BAD_LINE = "bad_line"
+BAD_VALUE = "bad_value"
+BAD_TIMESTAMP = "bad_timestamp"
+NAN_VALUE = "nan_value"
+BAD_PICKLE = "bad_pickle"
+BAD_ELEMENT = "bad_element"
+TOO_MANY_POINTS = "too_many_points"
+
+MAX_SAMPLES = 5
+SAMPLE_CHARS = 200
+
+# A character that never occurs in a regular plaintext chunk once checked; it marks line ends in
+# the one-split fast path (see _regular_tokens).
+_LINE_MARK = "\x00"
+
+
+@dataclass
+class Batch:
+    """Parsed points as columns: names[i] has value values[i] at timestamps[i]."""
+
+    names: list[str]
+    timestamps: np.ndarray  # float64 epoch seconds; -1 already replaced by `now`
+    values: np.ndarray  # float64; NaN values already removed
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+@dataclass
+class Rejects:
+    """What a parser refused: a count per reason and the first few offending texts.
+
+    A count is of lines (plaintext), elements (pickle) or whole frames (``bad_pickle``,
+    ``too_many_points``), whichever the reason names.
+    """
+
+    counts: collections.Counter = field(default_factory=collections.Counter)
+    samples: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, reason: str, text: str, count: int = 1) -> None:
+        """Count `count` rejects for `reason`; keep `text` as a sample while there is room."""
+        self.counts[reason] += count
+        if len(self.samples) < MAX_SAMPLES:
+            self.samples.append((reason, text[:SAMPLE_CHARS]))
+
+    def merge(self, other: Rejects) -> None:
+        self.counts.update(other.counts)
+        room = MAX_SAMPLES - len(self.samples)
+        self.samples.extend(other.samples[: max(room, 0)])
+
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+class HostilePickle(Exception):
+    """The pickle names a global or a persistent id: it tries to import or call something."""
+
+
+# --------------------------------------------------------------------------------------------
+# Plaintext
+
+
+def parse_plaintext(data: bytes, now: float) -> tuple[Batch, Rejects]:
+    """Parse complete lines of carbon's plaintext protocol (TCP port 2003).
+
+    `data` is one or more lines, each ended by b"\\n" except perhaps the last (the framer may
+    strip it).  Lines are separated by b"\\n" only, as Twisted's LineOnlyReceiver does.
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return _parse_lines(_decoded_lines(data, "\n"), now)
+    tokens = _regular_tokens(text)
+    if tokens is None:  # blank or malformed lines: take them one by one
+        return _parse_lines(text.split("\n"), now)
+    return _points_from_tokens(tokens[0::4], tokens[1::4], tokens[2::4], now, Rejects())
+
+
+def parse_plaintext_datagram(data: bytes, now: float) -> tuple[Batch, Rejects]:
+    """Parse one UDP datagram of plaintext lines.
+
+    carbon decodes the datagram and splits it with ``str.splitlines()``, so ``\\r``, ``\\x0b``,
+    ``\\x0c``, ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029 also end a line here.
+    """
+    return _parse_lines(_decoded_lines(data, None), now)
+
+
+def _decoded_lines(data: bytes, sep: str | None) -> list[str]:
+    """Lines of `data`; bytes that are not UTF-8 survive as lone surrogates (see _is_utf8).
+
+    Splitting after a surrogateescape decode matches splitting the bytes: neither b"\\n" nor
+    any other line break is part of a multi-byte UTF-8 sequence, and escapes never break lines.
+    """
+    text = data.decode("utf-8", "surrogateescape")
+    return text.split(sep) if sep is not None else text.splitlines()
+
+
+def _is_utf8(line: str) -> bool:
+    """False if the line came from invalid UTF-8 (it then holds surrogateescape escapes)."""
+    if line.isascii():
+        return True
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _printable(line: str) -> str:
+    """A line holding surrogateescape escapes, with the bad bytes shown as \\xNN."""
+    return line.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _regular_tokens(text: str) -> list[str] | None:
+    """All tokens of `text` in one split if every line holds exactly 3 tokens, else None.
+
+    One ``str.split()`` over the whole chunk is ~3x cheaper than splitting line by line.  Each
+    line end is replaced by a lone mark token, so the chunk is regular exactly when the token
+    list is [name, value, ts, MARK] * lines.  str.split() is carbon's own tokeniser (unicode
+    whitespace included), so regular chunks give the same tokens as the per-line path.
+    """
+    if _LINE_MARK in text:
+        return None
+    if text and not text.endswith("\n"):
+        text += "\n"
+    lines = text.count("\n")
+    tokens = text.replace("\n", " " + _LINE_MARK + " ").split()
+    if len(tokens) != 4 * lines or tokens[3::4].count(_LINE_MARK) != lines:
+        return None
+    return tokens
+
+
+def _parse_lines(lines: Sequence[str], now: float) -> tuple[Batch, Rejects]:
+    """The per-line path: carbon's ``metric, value, timestamp = line.strip().split()``."""
+    rejects = Rejects()
+    names: list[str] = []
+    values: list[str] = []
+    stamps: list[str] = []
+    for line in lines:
+        if not _is_utf8(line):
+            rejects.add(INVALID_UTF8, _printable(line))
+            continue
+        tokens = line.split()  # split() with no argument also strips, like carbon's strip()
+        if len(tokens) == 3:
+            names.append(tokens[0])
+            values.append(tokens[1])
+            stamps.append(tokens[2])
+        elif tokens:  # blank lines are skipped silently, as LineOnlyReceiver + carbon do
+            rejects.add(BAD_LINE, line.strip())
+    return _points_from_tokens(names, values, stamps, now, rejects)
+
+
+def _points_from_tokens(
+    names: list[str], values: list[str], stamps: list[str], now: float, rejects: Rejects
+) -> tuple[Batch, Rejects]:
+    """Convert value and timestamp tokens with float() and apply the per-point rules."""
+
+    def line_text(i: int) -> str:
+        return f"{names[i]} {values[i]} {stamps[i]}"
+
+    ts, ts_bad = _floats(stamps)
+    vs, vs_bad = _floats(values)
+    return _assemble(names, ts, vs, ts_bad, vs_bad, line_text, now, rejects), rejects
+
+
+def _floats(tokens: Sequence[Any]) -> tuple[np.ndarray, np.ndarray | None]:
+    """float() of every token, NaN where float() fails, and the mask of failures (None if none).
+
+    Python's float() is carbon's conversion (``1_0``, ``١٢``, ``-Infinity`` included), so it is
+    used as is; fromiter over map() runs it at C speed.  Only a chunk with a bad token pays for
+    the per-token retry that finds it.
+    """
+    try:
+        return np.fromiter(map(float, tokens), np.float64, len(tokens)), None
+    except (ValueError, TypeError, OverflowError):
+        pass
+    parsed = [_float_or_none(t) for t in tokens]
+    bad = np.fromiter((p is None for p in parsed), bool, len(parsed))
+    out = np.fromiter((math.nan if p is None else p for p in parsed), np.float64, len(parsed))
+    return out, bad
+
+
+def _float_or_none(token: Any) -> float | None:
+    try:
+        return float(token)
+    except (ValueError, TypeError, OverflowError):  # OverflowError: float(10**400)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Rules shared by every protocol (carbon's MetricReceiver.metricReceived)
+
+
+def _assemble(
+    names: list[str],
+    ts: np.ndarray,
+    vs: np.ndarray,
+    ts_bad: np.ndarray | None,
+    vs_bad: np.ndarray | None,
+    text_of: Callable[[int], str],
+    now: float,
+    rejects: Rejects,
+) -> Batch:
+    """Apply carbon's per-point checks in carbon's order and keep the points that pass.
+
+    Order (one reason per point): float(timestamp) fails, float(value) fails (carbon evaluates
+    the timestamp first), NaN value (dropped before int(ts) is ever taken), then a NaN/inf
+    timestamp (where carbon's int(ts) raises).
+    """
+    n = len(names)
+    no = np.zeros(n, bool)
+    ts_bad = no if ts_bad is None else ts_bad
+    vs_bad = (no if vs_bad is None else vs_bad) & ~ts_bad
+    ok = ~(ts_bad | vs_bad)
+    nan_value = ok & np.isnan(vs)
+    ok &= ~nan_value
+    odd_ts = ok & ~np.isfinite(ts)
+    ok &= ~odd_ts
+    for reason, mask in (
+        (BAD_TIMESTAMP, ts_bad | odd_ts),
+        (BAD_VALUE, vs_bad),
+        (NAN_VALUE, nan_value),
+    ):
+        _reject_points(rejects, reason, np.flatnonzero(mask), text_of)
+    if not ok.all():
+        names = list(itertools.compress(names, ok.tolist()))
+        ts, vs = ts[ok], vs[ok]
+    return Batch(names, _now_for_minus_one(ts, now), vs)
+
+
+def _now_for_minus_one(ts: np.ndarray, now: float) -> np.ndarray:
+    """carbon: ``if int(ts) == -1: ts = time.time()``; int() truncates, so -2 < ts <= -1."""
+    return np.where((ts > -2.0) & (ts <= -1.0), np.float64(now), ts)
+
+
+def _reject_points(
+    rejects: Rejects, reason: str, idx: np.ndarray, text_of: Callable[[int], str]
+) -> None:
+    """Count every index in `idx`; render text only for the samples that will be kept."""
+    if idx.size == 0:
+        return
+    room = max(MAX_SAMPLES - len(rejects.samples), 0)
+    for i in idx[:room].tolist():
+        rejects.add(reason, text_of(i))
+    if idx.size > room:
+        rejects.counts[reason] += idx.size - room
+
+
+# --------------------------------------------------------------------------------------------
+# Pickle
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that builds only lists, tuples, dicts, sets, str, bytes, numbers, bool, None.
+
+    Every way a pickle can reach code goes through a global (GLOBAL, STACK_GLOBAL, INST, EXT*;
+    REDUCE, OBJ, NEWOBJ and BUILD need a callable or class that only a global can supply) or
+    through a persistent id.  Both hooks refuse, so nothing is ever imported or called.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise HostilePickle(f"pickle references global {_short(module)}.{_short(name)}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise HostilePickle("pickle uses a persistent id")
+
+
+def parse_pickle(
+    payload: bytes, now: float, max_points: int = 500_000
+) -> tuple[Batch, Rejects]:
+    """Parse one frame of carbon's pickle protocol (TCP port 2004), length prefix removed.
+
+    The payload is a pickle (protocols 0-5) of ``[(metric, (timestamp, value)), ...]``.
+    Raises HostilePickle if it names any global or persistent id; every other problem is a
+    reject.
+    """
+    rejects = Rejects()
+    try:
+        # encoding="utf-8": carbon decodes python 2 str this way (util.SafeUnpickler.loads).
+        points = _RestrictedUnpickler(io.BytesIO(payload), encoding="utf-8").load()
+    except HostilePickle:
+        raise
+    except Exception as exc:  # pickle raises a wide range; any of them means a bad frame
+        rejects.add(BAD_PICKLE, _describe(exc))
+        return _empty_batch(), rejects
+    if not isinstance(points, (list, tuple)):
+        rejects.add(BAD_PICKLE, f"top level is {type(points).__name__}, not a list")
+        return _empty_batch(), rejects
+    if len(points) > max_points:
+        rejects.add(TOO_MANY_POINTS, f"{len(points)} points > {max_points}")
+        return _empty_batch(), rejects
+    return _points_from_elements(points, now, rejects), rejects
+
+
+def _points_from_elements(elements: Sequence[Any], now: float, rejects: Rejects) -> Batch:
+    """Unpack each ``(metric, (timestamp, value))``; reject the elements that do not fit."""
+    names: list[str] = []
+    stamps: list[Any] = []
+    values: list[Any] = []
+    kept: list[Any] = []
+    for raw in elements:
+        try:
+            # Python unpacking, as carbon does: any 2-item iterables fit.
+            metric, (ts, value) = raw
+        except (TypeError, ValueError):
+            rejects.add(BAD_ELEMENT, _safe_repr(raw))
+            continue
+        name = _metric_name(metric)
+        if name is None:
+            reason = INVALID_UTF8 if isinstance(metric, bytes) else BAD_ELEMENT
+            rejects.add(reason, _safe_repr(raw))
+            continue
+        names.append(name)
+        stamps.append(ts)
+        values.append(value)
+        kept.append(raw)
+    ts_col, ts_bad = _floats(stamps)
+    vs_col, vs_bad = _floats(values)
+    text_of = lambda i: _safe_repr(kept[i])  # noqa: E731 - only called for samples
+    return _assemble(names, ts_col, vs_col, ts_bad, vs_bad, text_of, now, rejects)
+
+
+def _metric_name(metric: Any) -> str | None:
+    """The metric as str: py3 bytes are decoded as UTF-8 like carbon's py2 str; else None."""
+    if isinstance(metric, str):
+        return metric
+    if isinstance(metric, bytes):
+        try:
+            return metric.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+    return None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3  # a hostile element may nest a million lists deep
+_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 80
+
+
+def _safe_repr(obj: Any) -> str:
+    """A short repr that cannot raise or recurse (deep nesting, ints past str()'s digit limit)."""
+    try:
+        return _REPR.repr(obj)
+    except Exception:  # e.g. ValueError: int of more than 4300 digits
+        return f"<{type(obj).__name__}>"
+
+
+def _describe(exc: BaseException) -> str:
+    try:
+        return f"{type(exc).__name__}: {exc}"[:SAMPLE_CHARS]
+    except Exception:
+        return type(exc).__name__
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 100 else text[:100] + "..."
+
+
+def _empty_batch() -> Batch:
+    return Batch([], np.empty(0, np.float64), np.empty(0, np.float64))

@@ -1,0 +1,135 @@
+"""`strata serve`: the Carbon listeners, the ingest pipeline and the store in one process.
+
+Threads: the reactor (sockets, parsing, batching, self-metrics), one writer (store.write),
+one housekeeper (store.sync every `sync_interval`, store.maintain when blocks are due).
+SIGTERM/SIGINT: stop listening, keep reading open connections until they have been quiet
+for 0.2 s (at most `shutdown_drain` seconds) so that points already in socket buffers are
+not lost, close them, write everything pending, close the store, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from twisted.internet import reactor as default_reactor
+from twisted.internet import task
+
+from tsdb import Store
+
+from .ingest import Ingest
+from .protocols import CarbonFactory, PickleReceiver, PlaintextDatagram, PlaintextReceiver
+from .selfmetrics import SelfMetrics
+
+log = logging.getLogger("strata.serve")
+
+DRAIN_QUIET = 0.2   # seconds without data after which draining connections are done
+
+
+class Housekeeper(threading.Thread):
+    """Bounds the power-loss window (sync) and seals, folds and expires blocks (maintain)."""
+
+    def __init__(self, store: Store, sync_interval: float, maintain_interval: float):
+        super().__init__(name="strata-housekeeper", daemon=True)
+        self.store = store
+        self.sync_interval = sync_interval
+        self.maintain_interval = maintain_interval
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        next_maintain = time.monotonic() + self.maintain_interval
+        while not self.stopping.wait(self.sync_interval):
+            try:
+                self.store.sync()
+                if time.monotonic() >= next_maintain:
+                    next_maintain = time.monotonic() + self.maintain_interval
+                    if time.time() >= self.store.due():
+                        self.store.maintain()
+            except Exception:   # keep the process alive; the next round retries
+                log.exception("housekeeping failed")
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+class CarbonService:
+    """Everything `strata serve` runs; `start()` then the reactor, `stop()` on shutdown."""
+
+    def __init__(self, config, reactor=default_reactor):
+        self.config = config
+        self.reactor = reactor
+        self.store: Store | None = None
+        self.ingest: Ingest | None = None
+        self.ports: list = []
+        self.factories: list[CarbonFactory] = []
+        self.housekeeper: Housekeeper | None = None
+        self.metrics: SelfMetrics | None = None
+        self._metrics_loop = None
+
+    def start(self) -> None:
+        cfg = self.config
+        self.store = Store.open(cfg.server.data_dir, cfg.store_config())
+        lim = cfg.limits
+        self.ingest = Ingest(self.store, self.reactor, flush_interval=lim.flush_interval,
+                             flush_points=lim.flush_points, max_pending_points=lim.max_pending_points)
+        self.ingest.start()
+        self._listen()
+        st = cfg.storage
+        self.housekeeper = Housekeeper(self.store, st.sync_interval, st.maintain_interval)
+        self.housekeeper.start()
+        if cfg.metrics.interval:
+            self.metrics = SelfMetrics(cfg.metrics_prefix(), self.ingest, self.factories, self.reactor)
+            self._metrics_loop = task.LoopingCall(self.metrics.record)
+            self._metrics_loop.clock = self.reactor
+            self._metrics_loop.start(cfg.metrics.interval, now=False)
+        self.reactor.addSystemEventTrigger("before", "shutdown", self.stop)
+
+    def _listen(self) -> None:
+        srv, lim = self.config.server, self.config.limits
+        for port, cls, name in ((srv.line_port, PlaintextReceiver, "plaintext tcp"),
+                                (srv.pickle_port, PickleReceiver, "pickle tcp")):
+            if port:
+                factory = CarbonFactory(cls, self.ingest, lim, self.reactor)
+                self.factories.append(factory)
+                self.ports.append(self.reactor.listenTCP(port, factory, interface=srv.bind))
+                log.info("listening for carbon %s on %s:%d", name, srv.bind, self.ports[-1].getHost().port)
+        if srv.udp_port:
+            udp = PlaintextDatagram(self.ingest, self.reactor)
+            self.ports.append(self.reactor.listenUDP(srv.udp_port, udp, interface=srv.bind))
+            log.info("listening for carbon plaintext udp on %s:%d", srv.bind, self.ports[-1].getHost().port)
+
+    def port_numbers(self) -> list[int]:
+        return [p.getHost().port for p in self.ports]
+
+    def stop(self):
+        """Shutdown trigger: returns a Deferred that fires once everything is on disk."""
+        from twisted.internet import defer
+        log.info("shutting down: no new connections; draining open ones for %.1fs",
+                 self.config.limits.shutdown_drain)
+        for port in self.ports:
+            port.stopListening()
+        d = defer.Deferred()
+        self._drain_until = self.reactor.seconds() + self.config.limits.shutdown_drain
+        self.reactor.callLater(DRAIN_QUIET, self._drain, d)
+        return d
+
+    def _drain(self, d) -> None:
+        """Keep reading until no connection has sent anything for DRAIN_QUIET, or the limit."""
+        quiet = self.reactor.seconds() - self.ingest.last_data >= DRAIN_QUIET
+        if quiet or self.reactor.seconds() >= self._drain_until:
+            self._finish(d)
+        else:
+            self.reactor.callLater(DRAIN_QUIET / 2, self._drain, d)
+
+    def _finish(self, d) -> None:
+        self.ingest.close_transports()
+        if self._metrics_loop is not None and self._metrics_loop.running:
+            self._metrics_loop.stop()
+        self.ingest.stop()
+        self.housekeeper.stop()
+        c = self.ingest.counters
+        self.store.close()
+        log.info("stopped: %d points received, %d stored, %d series created", c.received, c.committed, c.creates)
+        d.callback(None)
