@@ -146,6 +146,8 @@ class PickleReceiver(_CarbonStream):
 class PlaintextDatagram(protocol.DatagramProtocol):
     """Plaintext lines over UDP, one or more per datagram."""
 
+    noisy = False   # our own log says what listens where
+
     def __init__(self, ingest, clock):
         self.ingest = ingest
         self.clock = clock
@@ -161,6 +163,8 @@ class PlaintextDatagram(protocol.DatagramProtocol):
 
 
 class CarbonFactory(protocol.ServerFactory):
+    noisy = False   # our own log says what listens where
+
     def __init__(self, protocol_class, ingest, limits, clock):
         self.protocol = protocol_class
         self.ingest = ingest
