@@ -17,6 +17,8 @@ from __future__ import annotations
 import logging
 import struct
 
+import numpy as np
+
 from twisted.internet import protocol
 from twisted.protocols.policies import TimeoutMixin
 
@@ -87,8 +89,25 @@ class PlaintextReceiver(_CarbonStream):
             return
         complete, tail = buf[:end + 1], buf[end + 1:]
         self._keep_tail(tail, limit)
+        if len(complete) > limit:
+            complete = self._without_long_lines(complete, limit)
         batch, rejects = parse_plaintext(complete, self.now())
         self.factory.ingest.submit(batch, rejects, self.peer)
+
+    def _without_long_lines(self, complete: bytes, limit: int) -> bytes:
+        """`complete` minus lines longer than `limit` (counted); newline positions via numpy."""
+        ends = np.flatnonzero(np.frombuffer(complete, np.uint8) == 10)
+        lengths = np.diff(ends, prepend=-1) - 1
+        if lengths.max() <= limit:
+            return complete
+        lines = complete.split(b"\n")
+        kept = [line for line in lines if len(line) <= limit]
+        rejects = Rejects()
+        for line in lines:
+            if len(line) > limit:
+                rejects.add("line_too_long", repr(line[:200]))
+        self.factory.ingest.note_rejects(rejects, self.peer)
+        return b"\n".join(kept)
 
     def _keep_tail(self, tail: bytes, limit: int) -> None:
         if len(tail) > limit:

@@ -1,0 +1,61 @@
+"""Configuration: defaults, TOML file, flag overrides, and errors that name the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from strata.config import Config, ConfigFileError, load
+
+
+def test_defaults_are_the_embedded_quick_start():
+    c = load()
+    assert c.server.data_dir == Path("./data") and c.server.bind == "127.0.0.1"
+    assert (c.server.line_port, c.server.udp_port, c.server.pickle_port, c.server.http_port) == (2003, 2003, 2004, 8080)
+    assert c.limits.max_line_length == 16384 and c.limits.max_pickle_frame == 1048576
+    assert c.limits.flush_interval == 0.1
+
+
+def test_file_then_flags_override_defaults(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('[server]\nline_port = 3003\nbind = "0.0.0.0"\n[limits]\nflush_interval = 0.05\n')
+    c = load(f, {"server": {"line_port": 4003, "bind": None}})
+    assert c.server.line_port == 4003          # flag wins
+    assert c.server.bind == "0.0.0.0"          # an unset flag leaves the file's value
+    assert c.limits.flush_interval == 0.05
+
+
+def test_every_problem_is_reported_with_its_key(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text('[server]\nline_port = "x"\nlineport = 1\n[nosuch]\na = 1\n')
+    with pytest.raises(ConfigFileError) as err:
+        load(f)
+    msg = str(err.value)
+    assert "[server] line_port = 'x' has the wrong type" in msg
+    assert "[server] unknown key 'lineport'" in msg
+    assert "unknown section [nosuch]" in msg
+
+
+def test_unreadable_and_malformed_files_are_clear_errors(tmp_path):
+    with pytest.raises(ConfigFileError, match="cannot read config file"):
+        load(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[server\n")
+    with pytest.raises(ConfigFileError, match=str(bad)):
+        load(bad)
+
+
+def test_carbon_schema_files_feed_the_store(tmp_path):
+    schemas = tmp_path / "storage-schemas.conf"
+    schemas.write_text("[all]\npattern = .*\nretentions = 1m:1d\n")
+    f = tmp_path / "s.toml"
+    f.write_text(f'[storage]\nschemas_file = "{schemas}"\nshards = 4\n')
+    sc = load(f).store_config()
+    assert sc.shards == 4
+    assert sc.schemas.match("x").levels[0].step == 60
+
+
+def test_metrics_prefix_follows_carbon():
+    assert Config().metrics_prefix().startswith("carbon.agents.")
+    assert Config().metrics_prefix().endswith("-a")

@@ -1,0 +1,149 @@
+"""The ingest pipeline: batching, the writer thread, backpressure, rate-limited logs, self-metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+
+import numpy as np
+from twisted.internet import task
+from twisted.internet.testing import StringTransport
+
+from carbon_compat.ingest import Ingest, RateLimitedLog
+from carbon_compat.parsers import Batch, Rejects
+from carbon_compat.selfmetrics import metric_values
+from tsdb import WriteResult
+
+
+class FakeReactor(task.Clock):
+    def callFromThread(self, f, *args):
+        self.from_thread.append((f, args))
+
+    def run_thread_calls(self):
+        calls, self.from_thread = self.from_thread, []
+        for f, args in calls:
+            f(*args)
+
+
+class GatedStore:
+    """A store whose write() blocks until released, to hold points pending."""
+
+    def __init__(self):
+        self.writes: list[tuple[list, np.ndarray, np.ndarray]] = []
+        self.gate = threading.Event()
+        self.gate.set()
+
+    def write(self, names, ts, vals):
+        self.gate.wait(10)
+        self.writes.append((list(names), ts, vals))
+        return WriteResult(accepted=len(names), created=0)
+
+
+def batch(n, prefix="m"):
+    return Batch([f"{prefix}{i}" for i in range(n)], np.arange(n, dtype=float), np.ones(n))
+
+
+def make(store, **kw):
+    reactor = FakeReactor()
+    reactor.from_thread = []
+    opts = dict(flush_interval=0.1, flush_points=1000, max_pending_points=100)
+    opts.update(kw)
+    ingest = Ingest(store, reactor, **opts)
+    ingest.start()
+    return ingest, reactor
+
+
+def test_batches_are_joined_and_written_on_the_flush_timer():
+    store = GatedStore()
+    ingest, reactor = make(store)
+    ingest.submit(batch(3, "a"))
+    ingest.submit(batch(2, "b"))
+    assert store.writes == []
+    reactor.advance(0.1)
+    ingest.stop()
+    assert [w[0] for w in store.writes] == [["a0", "a1", "a2", "b0", "b1"]]
+    assert ingest.counters.received == 5 and ingest.counters.committed == 5
+
+
+def test_a_full_batch_goes_to_the_store_without_waiting_for_the_timer():
+    store = GatedStore()
+    ingest, _ = make(store, flush_points=4)
+    ingest.submit(batch(5))
+    ingest.stop()
+    assert len(store.writes) == 1
+
+
+def test_sockets_pause_above_the_pending_limit_and_resume_below_half():
+    store = GatedStore()
+    store.gate.clear()
+    ingest, reactor = make(store, max_pending_points=10, flush_points=4)
+    transport = StringTransport()
+    ingest.register(transport)
+    ingest.submit(batch(12))
+    assert transport.producerState == "paused"
+    late = StringTransport()
+    ingest.register(late)
+    assert late.producerState == "paused"      # a connection made while paused starts paused
+    store.gate.set()
+    ingest.stop()
+    reactor.run_thread_calls()
+    assert transport.producerState == "producing" and late.producerState == "producing"
+    assert ingest.counters.paused == 1
+
+
+def test_internal_points_are_not_counted_as_received():
+    store = GatedStore()
+    ingest, _ = make(store)
+    ingest.submit(batch(2), internal=True)
+    ingest.stop()
+    assert ingest.counters.received == 0 and ingest.counters.committed == 2
+
+
+def test_rejects_are_counted_and_logged_at_most_once_per_period(caplog):
+    clock = task.Clock()
+    limited = RateLimitedLog(logging.getLogger("t"), period=10, clock=clock.seconds)
+    with caplog.at_level(logging.WARNING):
+        for _ in range(5):
+            limited.warning("bad_line", "rejected bad_line")
+        clock.advance(10)
+        limited.warning("bad_line", "rejected bad_line")
+    assert [r.getMessage() for r in caplog.records] == [
+        "rejected bad_line", "rejected bad_line (4 more like it since the last report)"]
+
+
+def test_store_failure_is_logged_and_the_writer_goes_on(caplog):
+    class Failing(GatedStore):
+        def write(self, names, ts, vals):
+            if not self.writes:
+                self.writes.append(None)
+                raise OSError(28, "No space left on device")
+            return super().write(names, ts, vals)
+
+    store = Failing()
+    ingest, reactor = make(store, flush_points=2)
+    ingest.submit(batch(2))
+    ingest.submit(batch(2))
+    ingest.stop()
+    assert ingest.counters.write_errors == 1 and ingest.counters.committed == 2
+    assert "No space left on device" in caplog.text
+
+
+def test_self_metric_values_are_interval_deltas_with_carbon_names():
+    before = {"received": 10, "committed": 8, "creates": 1, "updates": 2, "update_seconds": 0.5,
+              "rejects": Counter(bad_line=1), "dropped": Counter(), "write_errors": 0, "paused": 0}
+    now = {"received": 30, "committed": 28, "creates": 3, "updates": 4, "update_seconds": 0.9,
+           "rejects": Counter(bad_line=4), "dropped": Counter(too_old=2), "write_errors": 1, "paused": 1}
+    v = metric_values(now, before, pending=7, connections=3, cpu_seconds=0.5, interval=10.0, rss_bytes=1000)
+    assert v["metricsReceived"] == 20 and v["committedPoints"] == 20 and v["creates"] == 2
+    assert v["errors"] == 4 and v["updateOperations"] == 2 and v["pointsPerUpdate"] == 10
+    assert v["avgUpdateTime"] == 0.2 and v["cache.size"] == 7 and v["activeConnections"] == 3
+    assert v["cpuUsage"] == 5.0 and v["memUsage"] == 1000
+    assert v["rejects.bad_line"] == 3 and v["dropped.too_old"] == 2
+
+
+def test_averages_are_left_out_when_nothing_was_written():
+    zero = {"received": 0, "committed": 0, "creates": 0, "updates": 0, "update_seconds": 0.0,
+            "rejects": Counter(), "dropped": Counter(), "write_errors": 0, "paused": 0}
+    v = metric_values(zero, zero, 0, 0, 0.0, 10.0, 0)
+    assert "pointsPerUpdate" not in v and "avgUpdateTime" not in v
