@@ -31,7 +31,9 @@ import io
 import itertools
 import math
 import pickle
+import pickletools
 import reprlib
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -291,21 +293,6 @@ def _reject_points(
 # Pickle
 
 
-class _RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler that builds only lists, tuples, dicts, sets, str, bytes, numbers, bool, None.
-
-    Every way a pickle can reach code goes through a global (GLOBAL, STACK_GLOBAL, INST, EXT*;
-    REDUCE, OBJ, NEWOBJ and BUILD need a callable or class that only a global can supply) or
-    through a persistent id.  Both hooks refuse, so nothing is ever imported or called.
-    """
-
-    def find_class(self, module: str, name: str) -> Any:
-        raise HostilePickle(f"pickle references global {_short(module)}.{_short(name)}")
-
-    def persistent_load(self, pid: Any) -> Any:
-        raise HostilePickle("pickle uses a persistent id")
-
-
 def parse_pickle(
     payload: bytes, now: float, max_points: int = 500_000
 ) -> tuple[Batch, Rejects]:
@@ -316,13 +303,16 @@ def parse_pickle(
     reject.
     """
     rejects = Rejects()
-    try:
-        # encoding="utf-8": carbon decodes python 2 str this way (util.SafeUnpickler.loads).
-        points = _RestrictedUnpickler(io.BytesIO(payload), encoding="utf-8").load()
-    except HostilePickle:
-        raise
-    except Exception as exc:  # pickle raises a wide range; any of them means a bad frame
-        rejects.add(BAD_PICKLE, _describe(exc))
+    problem = _scan_opcodes(payload)  # raises HostilePickle before anything is loaded
+    if problem is None:
+        try:
+            points = _load(payload)
+        except HostilePickle:
+            raise
+        except Exception as exc:  # pickle raises a wide range; any of them means a bad frame
+            problem = _describe(exc)
+    if problem is not None:
+        rejects.add(BAD_PICKLE, problem)
         return _empty_batch(), rejects
     if not isinstance(points, (list, tuple)):
         rejects.add(BAD_PICKLE, f"top level is {type(points).__name__}, not a list")
@@ -331,6 +321,129 @@ def parse_pickle(
         rejects.add(TOO_MANY_POINTS, f"{len(points)} points > {max_points}")
         return _empty_batch(), rejects
     return _points_from_elements(points, now, rejects), rejects
+
+
+class _RestrictedUnpickler(pickle.Unpickler):
+    """An unpickler that builds only lists, tuples, dicts, sets, str, bytes, numbers, bool, None.
+
+    Every way a pickle can reach code goes through a global (GLOBAL, STACK_GLOBAL, INST, EXT*;
+    REDUCE, OBJ, NEWOBJ and BUILD need a callable or class that only a global can supply) or
+    through a persistent id.  Both hooks refuse, so nothing is ever imported or called.
+    _scan_opcodes already refuses those opcodes; this is the second, independent guard.
+    """
+
+    def find_class(self, module: str, name: str) -> Any:
+        raise HostilePickle(f"pickle references global {_short(module)}.{_short(name)}")
+
+    def persistent_load(self, pid: Any) -> Any:
+        raise HostilePickle("pickle uses a persistent id")
+
+
+def _load(payload: bytes) -> Any:
+    # BufferedReader: the C unpickler reads a peek()-able file in chunks; over a bare BytesIO
+    # it makes one Python call per opcode (4x slower).  encoding="utf-8" decodes python 2
+    # str as carbon does (util.SafeUnpickler.loads).
+    stream = io.BufferedReader(io.BytesIO(payload))
+    return _RestrictedUnpickler(stream, encoding="utf-8").load()
+
+
+# Opcode argument kinds for _scan_opcodes: a size >= 0 is a fixed-size argument.
+_UNKNOWN, _LEN1, _LEN4, _LEN8, _LINE, _STOP, _LONG_BINPUT, _PUT, _FRAME, _HOSTILE = range(-1, -11, -1)
+_HOSTILE_OPCODES = ("GLOBAL", "INST", "STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID")
+_U32 = struct.Struct("<I").unpack_from
+_U64 = struct.Struct("<Q").unpack_from
+
+
+def _opcode_table() -> tuple[int, ...]:
+    """Argument kind of each opcode byte, from pickletools' description of CPython's opcodes."""
+    by_n = {
+        pickletools.UP_TO_NEWLINE: _LINE,
+        pickletools.TAKEN_FROM_ARGUMENT1: _LEN1,
+        pickletools.TAKEN_FROM_ARGUMENT4: _LEN4,
+        pickletools.TAKEN_FROM_ARGUMENT4U: _LEN4,
+        pickletools.TAKEN_FROM_ARGUMENT8U: _LEN8,
+    }
+    table = [_UNKNOWN] * 256
+    for op in pickletools.opcodes:
+        arg = op.arg
+        table[ord(op.code)] = 0 if arg is None else arg.n if arg.n >= 0 else by_n[arg.n]
+    for name in _HOSTILE_OPCODES:
+        table[ord(getattr(pickle, name))] = _HOSTILE
+    table[ord(pickle.STOP)] = _STOP
+    table[ord(pickle.LONG_BINPUT)] = _LONG_BINPUT
+    table[ord(pickle.PUT)] = _PUT
+    table[ord(pickle.FRAME)] = _FRAME
+    return tuple(table)
+
+
+_OPCODES = _opcode_table()
+
+
+def _scan_opcodes(payload: bytes) -> str | None:
+    """Walk the opcodes as the unpickler will; say why the payload must not be loaded, or None.
+
+    Why: CPython's C unpickler trusts two numbers it reads.  A memo index (PUT, LONG_BINPUT)
+    grows and zero-fills its memo array to twice the index: the 6 bytes ``\x8fr\x00\x00\x00\x10``
+    cost 4 GiB and seconds of CPU.  A declared length (BINBYTES, BYTEARRAY8, FRAME...) is
+    allocated before the bytes are read.  Legitimate pickles number their memo from 0 and
+    declare only bytes that follow, so both are bounded by the payload's length here.  Opcodes
+    that reach a global or a persistent id raise HostilePickle on sight.
+    """
+    n = len(payload)
+    i = 0
+    kinds = _OPCODES
+    try:
+        while i < n:
+            kind = kinds[payload[i]]
+            if kind >= 0:
+                i += 1 + kind
+            elif kind == _LONG_BINPUT:
+                # the high bytes are zero in every frame below 16M memo entries: skip the unpack
+                if (payload[i + 3] or payload[i + 4]) and _U32(payload, i + 1)[0] > n:
+                    return f"memo index {_U32(payload, i + 1)[0]} beyond a {n}-byte pickle"
+                i += 5
+            elif kind == _LEN4:
+                i += 5 + _U32(payload, i + 1)[0]
+            elif kind == _LEN1:
+                i += 2 + payload[i + 1]
+            elif kind == _STOP:
+                return None
+            elif kind == _LEN8 or kind == _FRAME:
+                size = _U64(payload, i + 1)[0]
+                if size > n:
+                    return f"opcode {payload[i]:#04x} declares {size} bytes in a {n}-byte pickle"
+                i += 9 if kind == _FRAME else 9 + size
+            elif kind == _LINE or kind == _PUT:
+                end = payload.index(b"\n", i + 1)
+                if kind == _PUT and not _small_index(payload[i + 1 : end], n):
+                    return f"memo index {payload[i + 1:end][:20]!r} beyond a {n}-byte pickle"
+                i = end + 1
+            elif kind == _HOSTILE:
+                raise HostilePickle(_hostile_reason(payload, i))
+            else:
+                return f"unknown opcode {payload[i]:#04x} at {i}"
+    except (IndexError, ValueError, struct.error):  # an argument runs past the end
+        pass
+    return "pickle data was truncated"
+
+
+def _small_index(text: bytes, limit: int) -> bool:
+    try:
+        return int(text) <= limit
+    except ValueError:
+        return False
+
+
+def _hostile_reason(payload: bytes, i: int) -> str:
+    op = pickletools.code2op[chr(payload[i])]
+    if op.name in ("GLOBAL", "INST"):  # two text lines: module and name
+        module, _, rest = payload[i + 1 : i + 300].partition(b"\n")
+        name = rest.partition(b"\n")[0]
+        where = f"{module.decode('utf-8', 'replace')}.{name.decode('utf-8', 'replace')}"
+        return f"pickle references global {_short(where)}"
+    if op.name in ("PERSID", "BINPERSID"):
+        return f"pickle uses a persistent id ({op.name})"
+    return f"pickle references a global ({op.name})"
 
 
 def _points_from_elements(elements: Sequence[Any], now: float, rejects: Rejects) -> Batch:

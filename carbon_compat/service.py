@@ -109,6 +109,7 @@ class CarbonService:
         log.info("shutting down: no new connections; draining open ones for %.1fs",
                  self.config.limits.shutdown_drain)
         for port in self.ports:
+            _take_queued(port)
             port.stopListening()
         d = defer.Deferred()
         self._drain_until = self.reactor.seconds() + self.config.limits.shutdown_drain
@@ -133,3 +134,12 @@ class CarbonService:
         self.store.close()
         log.info("stopped: %d points received, %d stored, %d series created", c.received, c.committed, c.creates)
         d.callback(None)
+
+
+def _take_queued(port) -> None:
+    """Accept connections waiting in the listen backlog (and read queued datagrams) so that
+    closing the listener does not reset clients whose data the kernel already took."""
+    try:
+        port.doRead()
+    except Exception:   # nothing queued, or a port type without doRead: nothing to take
+        log.debug("nothing queued on %s", port)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -59,6 +60,14 @@ def serve(args) -> int:
     setup_logging(args.log_level)
     from twisted.internet import reactor
     from carbon_compat.service import CarbonService
+
+    def on_signal(signum, frame):
+        logging.getLogger("strata.serve").info("received %s", signal.Signals(signum).name)
+        reactor.callFromThread(reactor.stop)
+    # Installed before anything listens: a SIGTERM that arrives before the reactor runs
+    # still gets the clean shutdown (Twisted's own handlers come only with reactor.run).
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     service = CarbonService(config, reactor)
     try:
         service.start()
@@ -69,7 +78,7 @@ def serve(args) -> int:
         if service.store is not None:
             service.store.close()
         return 1
-    reactor.run()
+    reactor.run(installSignalHandlers=False)
     return 0
 
 

@@ -6,15 +6,18 @@ counts are asserted exactly, and so are the good points of the same input, which
 """
 
 import copyreg
+import io
 import math
 import os
 import pickle
+import pickletools
 import random
 import struct
 
 import numpy as np
 import pytest
 
+from carbon_compat import parsers
 from carbon_compat.parsers import (
     MAX_SAMPLES,
     SAMPLE_CHARS,
@@ -507,15 +510,47 @@ HUGE_LENGTHS = {
     "LONG4 2**31-1": b"\x80\x02\x8b\xff\xff\xff\x7fabc",
     "FRAME 2**63": b"\x80\x04\x95" + struct.pack("<Q", 2**63) + b"].",
     "BINSTRING 2**31-1": b"\x80\x02T\xff\xff\xff\x7fabc",
+    "BYTEARRAY8 2**40": b"\x80\x05\x96" + struct.pack("<Q", 2**40) + b"abc",
+    "BYTEARRAY8 10": b"\x80\x05\x96" + struct.pack("<Q", 10) + b"abc",
     "LONG text of 10000 digits": b"L" + b"9" * 10_000 + b"L\n.",
 }
 
 
 @pytest.mark.parametrize("payload", HUGE_LENGTHS.values(), ids=HUGE_LENGTHS.keys())
 def test_huge_declared_lengths_are_bad_pickle(payload):
-    # carbon 1.1.10 stringReceived: the unpickler raises; frame ignored. (BYTEARRAY8 is left
-    # out: CPython 3.11 prints a spurious SystemError to stderr when that allocation fails.)
+    # carbon 1.1.10 stringReceived: the unpickler raises; frame ignored. Strata refuses a
+    # declared length past the payload's end before CPython allocates it (a failed BYTEARRAY8
+    # allocation even prints a spurious SystemError in CPython 3.11).
     assert unpickled(payload) == ([], {"bad_pickle": 1})
+
+
+@pytest.mark.parametrize("payload", [
+    b"\x8fr\x00\x00\x00\x10.",              # LONG_BINPUT 2**28: 4 GiB of zeroed memo in CPython
+    b"\x80\x02]r\xff\xff\xff\x7fa.",         # LONG_BINPUT 2**31-1
+    b"]p268435456\n.",                         # protocol 0 PUT
+    b"]p 1_000_000_000\n.",                    # int() syntax the C unpickler also accepts
+], ids=["LONG_BINPUT 2**28", "LONG_BINPUT 2**31-1", "PUT 2**28", "PUT 1e9 with _"])
+def test_memo_index_beyond_the_payload_is_refused_before_loading(payload):
+    # CPython's unpickler resizes its memo array to twice the index and zero-fills it; a
+    # 6-byte frame would cost gigabytes and seconds. The reason names the pre-scan's check.
+    batch, rejects = parse_pickle(payload, NOW)
+    assert (len(batch), counts(rejects)) == (0, {"bad_pickle": 1})
+    assert rejects.samples[0][1].startswith("memo index")
+
+
+def test_large_legitimate_pickle_with_long_memo_indices_is_accepted():
+    # 30,000 points use ~90,000 memo entries: LONG_BINPUT indices with a non-zero third byte.
+    rows = [(f"m.{i}", (1_700_000_000 + i, float(i))) for i in range(30_000)]
+    batch, rejects = parse_pickle(pickled(rows, protocol=2), NOW)
+    assert rejects.total() == 0
+    assert batch.names == [r[0] for r in rows]
+    assert batch.values.tolist() == [r[1][1] for r in rows]
+
+
+def test_memo_is_bounded_by_the_payload_length_not_a_constant():
+    # A legitimate protocol 0 pickle memoizes sequentially; PUT indices stay below its length.
+    payload = pickled([(f"m.{i}", (i, 1.0)) for i in range(300)], protocol=0)
+    assert len(parse_pickle(payload, NOW)[0]) == 300
 
 
 BROKEN = {
@@ -524,7 +559,6 @@ BROKEN = {
     "unknown opcode": b"\x80\x02\xff.",
     "memo miss": b"\x80\x02h\x05.",
     "out-of-band buffer": b"\x80\x05\x97.",
-    "unregistered EXT1": b"\x80\x02\x82\xf0.",
     "BUILD on a list": b"\x80\x02]}(U\x01aK\x01ub.",
     "REDUCE a list": b"\x80\x02])R.",
     "OBJ a list": b"(]o.",
@@ -621,7 +655,7 @@ def test_hostile_pickle_raises_and_runs_nothing(name, tmp_path):
     # carbon 1.1.10 util.SafeUnpickler.find_class refuses unknown modules with
     # UnpicklingError (frame ignored). Strata refuses every global with HostilePickle.
     canary = tmp_path / "ran"
-    with pytest.raises(HostilePickle, match="pickle references global"):
+    with pytest.raises(HostilePickle, match="global"):
         parse_pickle(HOSTILE[name](canary), NOW)
     assert not canary.exists()
 
@@ -632,6 +666,15 @@ def test_hostile_pickle_control_runs_under_plain_pickle(name, tmp_path):
     canary = tmp_path / "ran"
     run_control(HOSTILE[name](canary))
     assert canary.exists()
+
+
+@pytest.mark.parametrize("payload", [b"\x80\x02\x82\xf0.", b"\x80\x02\x83\xf0\x00.",
+                                     b"\x80\x02\x84\xf0\x00\x00\x00."],
+                         ids=["EXT1", "EXT2", "EXT4"])
+def test_extension_codes_are_hostile_even_when_unregistered(payload):
+    # An extension code exists only to name a global through copyreg's registry.
+    with pytest.raises(HostilePickle, match="global"):
+        parse_pickle(payload, NOW)
 
 
 def test_registered_extension_code_is_a_global(tmp_path):
@@ -673,6 +716,24 @@ def test_python3_bytes_at_protocol_2_use_a_global_and_are_hostile():
     payload = pickled([(b"a.b", (10, 1.0))], protocol=2)
     with pytest.raises(HostilePickle, match="_codecs.encode"):
         parse_pickle(payload, NOW)
+
+
+def test_restricted_unpickler_refuses_globals_on_its_own(tmp_path):
+    # Defence in depth: even if the opcode pre-scan missed a global, find_class refuses it.
+    canary = tmp_path / "ran"
+    payload = HOSTILE["GLOBAL+REDUCE os.system"](canary)
+    with pytest.raises(HostilePickle, match="os.system"):
+        parsers._RestrictedUnpickler(io.BytesIO(payload)).load()
+    with pytest.raises(HostilePickle, match="persistent id"):
+        parsers._RestrictedUnpickler(io.BytesIO(b"Pfoo\n.")).load()
+    assert not canary.exists()
+
+
+def test_pre_scan_knows_every_opcode_cpython_defines():
+    # The scan must walk argument lengths exactly as the unpickler does, for every opcode.
+    unknown = [op.name for op in pickletools.opcodes
+               if parsers._OPCODES[ord(op.code)] == parsers._UNKNOWN]
+    assert unknown == []
 
 
 def test_hostile_pickle_does_not_leave_files_in_cwd(tmp_path, monkeypatch):
