@@ -18,10 +18,15 @@ differences, all of them "reject the item instead of dropping the connection or 
   whole datagram lost); here only the affected line is rejected (``invalid_utf8``);
 * NaN/inf timestamp: carbon's ``int(ts)`` raises (TCP: connection dropped); here ``bad_timestamp``;
 * silent drops are counted: NaN values (``nan_value``), pickle elements whose floats fail;
+* blank lines are ignored without a reject (carbon logs them as invalid lines);
 * pickle: *every* global is refused (carbon allows ``copy_reg._reconstructor`` and
   ``__builtin__.object``) and refusing raises ``HostilePickle`` so the caller can close the
-  connection; non-str metrics, huge ints (``OverflowError``) and bytes metrics (py3 ``bytes``;
-  carbon calls ``bytes.encode`` and crashes) are per-element rejects, not connection drops.
+  connection (carbon ignores the frame).  Python 3 ``bytes`` pickled at protocol <= 2 go
+  through the global ``_codecs.encode`` and are refused too;
+* pickle: non-str metrics, huge ints (``OverflowError``) and non-UTF-8 py3 ``bytes`` metrics
+  are per-element rejects (carbon loses the connection); UTF-8 ``bytes`` metrics are decoded;
+* pickle: an opcode pre-scan refuses memo indices and declared lengths larger than the
+  payload before CPython's unpickler allocates for them (see _scan_opcodes).
 """
 
 from __future__ import annotations
@@ -52,8 +57,8 @@ TOO_MANY_POINTS = "too_many_points"
 MAX_SAMPLES = 5
 SAMPLE_CHARS = 200
 
-# A character that never occurs in a regular plaintext chunk once checked; it marks line ends in
-# the one-split fast path (see _regular_tokens).
+# Marks line ends in the one-split fast path (see _regular_tokens); a chunk that contains it
+# takes the per-line path, so the mark can never be mistaken for a token.
 _LINE_MARK = "\x00"
 
 
@@ -188,7 +193,7 @@ def _parse_lines(lines: Sequence[str], now: float) -> tuple[Batch, Rejects]:
             names.append(tokens[0])
             values.append(tokens[1])
             stamps.append(tokens[2])
-        elif tokens:  # blank lines are skipped silently, as LineOnlyReceiver + carbon do
+        elif tokens:  # blank lines: carbon logs them as invalid; here they are no reject
             rejects.add(BAD_LINE, line.strip())
     return _points_from_tokens(names, values, stamps, now, rejects)
 
@@ -348,7 +353,8 @@ def _load(payload: bytes) -> Any:
 
 
 # Opcode argument kinds for _scan_opcodes: a size >= 0 is a fixed-size argument.
-_UNKNOWN, _LEN1, _LEN4, _LEN8, _LINE, _STOP, _LONG_BINPUT, _PUT, _FRAME, _HOSTILE = range(-1, -11, -1)
+(_UNKNOWN, _LEN1, _LEN4, _LEN8, _LINE, _STOP,
+ _LONG_BINPUT, _PUT, _FRAME, _HOSTILE) = range(-1, -11, -1)
 _HOSTILE_OPCODES = ("GLOBAL", "INST", "STACK_GLOBAL", "EXT1", "EXT2", "EXT4", "PERSID", "BINPERSID")
 _U32 = struct.Struct("<I").unpack_from
 _U64 = struct.Struct("<Q").unpack_from
@@ -383,11 +389,12 @@ def _scan_opcodes(payload: bytes) -> str | None:
     """Walk the opcodes as the unpickler will; say why the payload must not be loaded, or None.
 
     Why: CPython's C unpickler trusts two numbers it reads.  A memo index (PUT, LONG_BINPUT)
-    grows and zero-fills its memo array to twice the index: the 6 bytes ``\x8fr\x00\x00\x00\x10``
-    cost 4 GiB and seconds of CPU.  A declared length (BINBYTES, BYTEARRAY8, FRAME...) is
-    allocated before the bytes are read.  Legitimate pickles number their memo from 0 and
-    declare only bytes that follow, so both are bounded by the payload's length here.  Opcodes
-    that reach a global or a persistent id raise HostilePickle on sight.
+    grows and zero-fills its memo array to twice the index: the 6 bytes
+    ``\\x8fr\\x00\\x00\\x00\\x10`` cost 4 GiB and seconds of CPU.  A declared length
+    (BINBYTES, BYTEARRAY8, FRAME...) is allocated before the bytes are read.  Legitimate pickles
+    number their memo from 0 and declare only bytes that follow, so both are bounded by the
+    payload's length here.  Opcodes that reach a global or a persistent id raise HostilePickle
+    on sight (the unpickler's own hooks refuse them too).
     """
     n = len(payload)
     i = 0
@@ -398,7 +405,7 @@ def _scan_opcodes(payload: bytes) -> str | None:
             if kind >= 0:
                 i += 1 + kind
             elif kind == _LONG_BINPUT:
-                # the high bytes are zero in every frame below 16M memo entries: skip the unpack
+                # both high bytes are zero below 65,536 memo entries: no unpack needed
                 if (payload[i + 3] or payload[i + 4]) and _U32(payload, i + 1)[0] > n:
                     return f"memo index {_U32(payload, i + 1)[0]} beyond a {n}-byte pickle"
                 i += 5
@@ -468,10 +475,13 @@ def _points_from_elements(elements: Sequence[Any], now: float, rejects: Rejects)
         stamps.append(ts)
         values.append(value)
         kept.append(raw)
+
+    def element_text(i: int) -> str:
+        return _safe_repr(kept[i])
+
     ts_col, ts_bad = _floats(stamps)
     vs_col, vs_bad = _floats(values)
-    text_of = lambda i: _safe_repr(kept[i])  # noqa: E731 - only called for samples
-    return _assemble(names, ts_col, vs_col, ts_bad, vs_bad, text_of, now, rejects)
+    return _assemble(names, ts_col, vs_col, ts_bad, vs_bad, element_text, now, rejects)
 
 
 def _metric_name(metric: Any) -> str | None:
@@ -486,9 +496,22 @@ def _metric_name(metric: Any) -> str | None:
     return None
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel = 3  # a hostile element may nest a million lists deep
-_REPR.maxstring = _REPR.maxother = _REPR.maxlong = 80
+class _ShortRepr(reprlib.Repr):
+    """reprlib with limits: a hostile element may nest a million lists deep or hold an int of
+    millions of digits (whose str() raises past 4300 digits and is quadratic below that)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxstring = self.maxother = self.maxlong = 80
+
+    def repr_int(self, x: int, level: int) -> str:
+        if x.bit_length() > 256:
+            return f"<int of {x.bit_length()} bits>"
+        return super().repr_int(x, level)
+
+
+_REPR = _ShortRepr()
 
 
 def _safe_repr(obj: Any) -> str:
