@@ -7,6 +7,7 @@ which turns every such skip into a failure so that CI cannot pass by silently sk
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -57,7 +58,6 @@ def need_statsd() -> tuple[str, Path]:
     hint = f"npm install --prefix {PEERS_DIR} statsd@{STATSD_VERSION}"
     if not (pkg / "stats.js").exists():
         missing(f"statsd in {pkg}", hint)
-    import json
     version = json.loads((pkg / "package.json").read_text())["version"]
     if version != STATSD_VERSION:
         missing(f"statsd {STATSD_VERSION} in {pkg} (found {version})", hint)
