@@ -155,7 +155,7 @@ def of_points(cells: np.ndarray, values: np.ndarray, slots: np.ndarray | None = 
         sum=np.add.reduceat(vals, starts),
         min=np.minimum.reduceat(vals, starts),
         max=np.maximum.reduceat(vals, starts),
-        sumsq=np.add.reduceat(vals * vals, starts),
+        sumsq=np.add.reduceat(_squares(vals), starts),
         last=vals[ends - 1],
         slot=np.zeros(len(starts), np.int64) if slots is None else slots[order][ends - 1].astype(np.int64),
     )
@@ -169,7 +169,7 @@ def single_points(values: np.ndarray, slots: np.ndarray | None = None) -> Stats:
         sum=values.copy(),
         min=values.copy(),
         max=values.copy(),
-        sumsq=values * values,
+        sumsq=_squares(values),
         last=values.copy(),
         slot=np.zeros(len(values), np.int64) if slots is None else slots.astype(np.int64),
     )
@@ -185,12 +185,14 @@ def from_compact(count, last, sum_, min_, max_, sumsq, slot=None) -> Stats:
     present = count > 0
     last = np.where(present, last, np.nan)
     one = np.where(present, last, 0.0)
+    with np.errstate(over="ignore"):   # |v| > 1.3e154 squares to inf, as at ingest
+        one_sq = one * one
     return Stats(
         count=count,
         sum=np.where(multi, sum_, one),
         min=np.where(multi, min_, np.where(present, last, np.inf)),
         max=np.where(multi, max_, np.where(present, last, -np.inf)),
-        sumsq=np.where(multi, sumsq, one * one),
+        sumsq=np.where(multi, sumsq, one_sq),
         last=last,
         # int64 before where(): a uint32 column would wrap the -1 of empty cells.
         slot=np.where(present, 0 if slot is None else np.asarray(slot, np.int64), -1),
@@ -246,11 +248,14 @@ def stddev(stats: Stats) -> np.ndarray:
     """Population standard deviation per bucket.
 
     (n*sumsq - sum^2) / n^2 keeps the subtraction exact whenever sums of the inputs are
-    exact in float64, which the textbook sumsq/n - mean^2 does not.
+    exact in float64, which the textbook sumsq/n - mean^2 does not.  Buckets of identical
+    values give 0; other buckets with |values| above ~1.3e154 give NaN (sumsq overflows).
     """
     n = stats.count.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         var = (n * stats.sumsq - stats.sum * stats.sum) / (n * n)
+    # Identical values have no spread even where their squares overflow (|v| > 1.3e154).
+    var = np.where((stats.min == stats.max) & (stats.count > 0), 0.0, var)
     return np.sqrt(np.maximum(var, 0.0))
 
 
@@ -260,3 +265,9 @@ def absolute_extreme(stats: Stats, largest: bool) -> np.ndarray:
     if not largest:
         pick_max = np.abs(stats.max) < np.abs(stats.min)
     return np.where(pick_max, stats.max, stats.min)
+
+
+def _squares(values: np.ndarray) -> np.ndarray:
+    """v*v; beyond |v| > 1.3e154 that is inf, which stddev() copes with (and says so)."""
+    with np.errstate(over="ignore"):
+        return values * values

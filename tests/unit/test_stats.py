@@ -83,3 +83,10 @@ def test_fold_requires_whole_runs():
 def test_fold_records_slot_of_last_in_raw_steps():
     s = st.fold(cells([1.0], [], [2.0], []), 4, raw_per_bucket=6)
     assert (s.last.tolist(), s.slot.tolist()) == ([2.0], [12])
+
+
+def test_stddev_of_huge_identical_values_is_zero_without_warnings(recwarn):
+    # Regression (collectd peer test): 1.5e300 squared overflows sumsq.
+    s = cells([1.5e300], [1.5e300, 1.5e300])
+    assert st.stddev(s).tolist() == [0.0, 0.0]
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
