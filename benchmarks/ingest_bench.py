@@ -67,7 +67,6 @@ STEP = 10
 CARBON_VENV = Path("/tmp/strata-bench/carbon-venv")
 CARBON_RETENTION = "10s:1h,1m:1d"
 CARBON_RAW_ROUNDS = 360                      # 10s:1h
-STRATA_RAW_ROUNDS = 2160                     # 10s:6h (the default schema)
 TS_PLACEHOLDER = 1111111111                  # patched per round; no 10-digit run in names/values
 PICKLE_TS = b"G" + struct.pack(">d", float(TS_PLACEHOLDER))
 VARIANTS = 4                                 # value variants, cycled by round
@@ -150,8 +149,13 @@ def patch(protocol: str, data: bytes, ts: int) -> bytes:
     return data.replace(PICKLE_TS, b"G" + struct.pack(">d", float(ts)))
 
 
-def sender_main(spec: dict, ready, start, results, progress) -> None:
-    """One load-generator process: one connection, series [lo, hi), rounds from first_round."""
+def sender_main(spec: dict, ready, start, results, progress, rounds_done) -> None:
+    """One load-generator process: one connection, series [lo, hi), rounds from first_round.
+
+    Senders stay within one round of each other (`rounds_done` is shared), as hosts sending
+    the current 10 s bucket do: a sender waits before round r until every peer has finished
+    round r - 2.
+    """
     res = {"id": spec["id"], "sent": 0, "rounds_done": 0, "partial": 0, "t_start": None,
            "t_sent": None, "t_eof": None, "error": None}
     sock = None
@@ -172,6 +176,8 @@ def sender_main(spec: dict, ready, start, results, progress) -> None:
             g = spec["first_round"] + r
             ts = spec["base_ts"] + STEP * g
             res["partial"] = 0
+            while r >= 2 and min(rounds_done) < r - 1 and time.monotonic() < deadline:
+                time.sleep(0.0005)
             for data, n in chunks[g % VARIANTS]:
                 now = time.monotonic()
                 if now >= deadline:
@@ -191,6 +197,7 @@ def sender_main(spec: dict, ready, start, results, progress) -> None:
             if stop:
                 break
             res["rounds_done"] = r + 1
+            rounds_done[spec["id"]] = r + 1
             res["partial"] = 0
         res["sent"] = sent
         res["t_sent"] = time.monotonic()
@@ -232,6 +239,7 @@ class LoadRun:
         ctx = mp.get_context("spawn")
         self.ready, self.results, self.start_ev = ctx.Queue(), ctx.Queue(), ctx.Event()
         self.progress = [ctx.Value("q", 0, lock=False) for _ in range(load.senders)]
+        self.rounds_done = ctx.Array("i", load.senders, lock=False)
         self.bounds = [(s * load.nseries // load.senders, (s + 1) * load.nseries // load.senders)
                        for s in range(load.senders)]
         chunk = 5000 if load.rate is None else 1000
@@ -242,7 +250,7 @@ class LoadRun:
                     "rate": load.rate / load.senders if load.rate else None, "seconds": load.seconds,
                     "chunk_points": chunk, "wait_eof": load.wait_eof, "io_timeout": 120.0}
             p = ctx.Process(target=sender_main, args=(spec, self.ready, self.start_ev, self.results,
-                                                      self.progress[s]), daemon=True)
+                                                      self.progress[s], self.rounds_done), daemon=True)
             p.start()
             self.procs.append(p)
         got = 0
@@ -257,6 +265,12 @@ class LoadRun:
         self.ok = got == load.senders
         self.t0 = None
         self.res: list[dict] = []
+
+    def abort(self) -> None:
+        for p in self.procs:
+            if p.is_alive():
+                p.kill()
+            p.join(timeout=5)
 
     def go(self) -> float:
         self.t0 = time.monotonic()
@@ -311,12 +325,17 @@ class LoadRun:
 # ============================================================================ process monitor
 
 class ProcMonitor(threading.Thread):
-    """Samples a process's CPU seconds (utime+stime) and RSS from /proc every `interval`."""
+    """Samples a process's CPU seconds (utime+stime), RSS and anonymous RSS every `interval`.
+
+    RSS includes file pages mapped by the process (Strata's memory-mapped head files, which
+    are page cache the kernel can write back and drop); RSS - shared (statm) is the anonymous
+    part: the heap, which is what memory per series is judged by.
+    """
 
     def __init__(self, pid: int, interval: float = 0.5):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
-        self.samples: list[tuple[float, float, int]] = []
+        self.samples: list[tuple[float, float, int, int]] = []
         self._stop_ev = threading.Event()
         self._tck = os.sysconf("SC_CLK_TCK")
         self._page = os.sysconf("SC_PAGE_SIZE")
@@ -326,11 +345,12 @@ class ProcMonitor(threading.Thread):
             with open(f"/proc/{self.pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
             with open(f"/proc/{self.pid}/statm") as f:
-                rss = int(f.read().split()[1]) * self._page
+                statm = f.read().split()
+            rss, shared = int(statm[1]) * self._page, int(statm[2]) * self._page
         except (OSError, IndexError, ValueError):
             return None
         cpu = (int(fields[11]) + int(fields[12])) / self._tck
-        return (time.monotonic(), cpu, rss)
+        return (time.monotonic(), cpu, rss, rss - shared)
 
     def run(self) -> None:
         for _ in range(int(7200 / self.interval)):       # bounded: 2 h
@@ -348,19 +368,19 @@ class ProcMonitor(threading.Thread):
     def window(self, a: float, b: float) -> dict:
         pts = [s for s in self.samples if a - self.interval <= s[0] <= b + self.interval]
         if len(pts) < 2:
-            return {"cpu_pct": None, "rss_peak": None, "rss_end": None, "rss_series": []}
+            return {"cpu_pct": None, "rss_peak": None, "anon_peak": None, "rss_end": None, "rss_series": []}
         cpu = 100.0 * (pts[-1][1] - pts[0][1]) / max(pts[-1][0] - pts[0][0], 1e-9)
-        return {"cpu_pct": cpu, "rss_peak": max(p[2] for p in pts), "rss_end": pts[-1][2],
-                "rss_series": [(round(p[0] - a, 2), p[2]) for p in pts]}
+        return {"cpu_pct": cpu, "rss_peak": max(p[2] for p in pts), "anon_peak": max(p[3] for p in pts),
+                "rss_end": pts[-1][2], "rss_series": [(round(p[0] - a, 2), p[2], p[3]) for p in pts]}
 
 
-def rss_trend(win: dict) -> str:
-    """RSS at 25/50/75/100% of the window, MB."""
+def rss_trend(win: dict, col: int = 1) -> str:
+    """RSS (col 1) or anonymous RSS (col 2) at 25/50/75/100% of the window, MB."""
     s = win["rss_series"]
     if len(s) < 4:
         return "-"
     idx = [len(s) // 4, len(s) // 2, 3 * len(s) // 4, len(s) - 1]
-    return "/".join(f"{s[i][1] / 1e6:.0f}" for i in idx)
+    return "/".join(f"{s[i][col] / 1e6:.0f}" for i in idx)
 
 
 # ============================================================================ results
@@ -376,8 +396,9 @@ class Row:
     stored: float | None = None      # points readable afterwards (sample-extrapolated)
     stored_rate: float | None = None  # sustained: stored / time-to-store (drain included)
     cpu_pct: float | None = None
-    rss_mb: float | None = None
-    bytes_per_series: float | None = None
+    rss_mb: float | None = None          # peak RSS
+    anon_mb: float | None = None         # peak anonymous RSS (heap)
+    bytes_per_series: float | None = None  # (peak anonymous RSS - idle) / series
     vs_carbon: float | None = None
     vs_influx: float | None = None
     status: str = ""
@@ -397,13 +418,23 @@ def fmt_rate(x: float | None) -> str:
 
 # ============================================================================ strata
 
-def strata_rounds_base(nseries: int, rate: float | None, seconds: float, raw_rounds: int) -> tuple[int, int]:
+def strata_rounds_base(nseries: int, rate: float | None, seconds: float, margin: float = 120) -> tuple[int, int]:
+    """(base timestamp, rounds) for a run: round g is at base + 10 g.
+
+    The rounds start at the oldest raw block (1 h, epoch-aligned) that no `maintain()` will
+    seal during the run (a block is sealed 600 s after it ends), and go forward from there,
+    past the present if the run needs more rounds than that block holds (Strata accepts up to
+    24 h ahead).  The benchmark compresses hours of 10 s data into seconds; sealing is paid per
+    block per hour of wall time in production, so it is kept out of the ingest window here
+    (benchmarks/store_bench.py measures it).
+    """
     rounds = math.ceil((rate or MAX_CAP_RATE) * seconds / nseries) + 1
-    rounds = min(rounds, raw_rounds - 200)           # keep every round inside the raw retention
-    base = (int(time.time()) // STEP) * STEP - STEP * rounds
+    rounds = min(rounds, 2000)                     # every round inside the 6 h raw level
+    now = time.time()
+    block = STEP * 360
+    cur = int(now) // block * block
+    base = cur - block if now + seconds + margin < cur + 600 else cur
     return base, rounds
-
-
 class StrataServer:
     def __init__(self, tag: str, config_text: str | None = None):
         self.dir = Path(tempfile.mkdtemp(prefix=f"strata-ingest-{tag}-", dir=TMP))
@@ -462,14 +493,16 @@ def count_strata(data_dir: Path, run: LoadRun, sample: int, seed: int = 1) -> di
     """Open the store, read a random sample of the series back, compare with what was sent."""
     from tsdb import Store, StoreConfig
     t = time.monotonic()
-    store = Store.open(data_dir, StoreConfig())
+    # now=base: open() runs maintain(now); nothing is due then, so no seal runs here (the data
+    # is read from the same head files the server wrote).
+    store = Store.open(data_dir, StoreConfig(), now=run.load.base_ts)
     open_s = time.monotonic() - t
     try:
         n = run.load.nseries
         idx = sorted(random.Random(seed).sample(range(n), min(sample, n)))
         base = run.load.base_ts
         first, last = run.load.first_round, run.load.first_round + run.load.rounds - 1
-        now = time.time()
+        now = max(time.time(), base + STEP * (last + 1))
         exp_total = got_total = wrong = missing_series = 0
         t = time.monotonic()
         for i in idx:
@@ -487,7 +520,7 @@ def count_strata(data_dir: Path, run: LoadRun, sample: int, seed: int = 1) -> di
                 if 0 <= k < len(vals) and have[k] and vals[k] != series_value(i, g % VARIANTS):
                     wrong += 1
         read_s = time.monotonic() - t
-        selfm = self_metrics(store, now)
+        selfm = self_metrics(store, time.time())
         return {"series_in_store": len(store), "sample": len(idx), "sample_expected": exp_total,
                 "sample_read": got_total, "value_mismatches": wrong, "missing_series": missing_series,
                 "fraction": got_total / exp_total if exp_total else 0.0, "open_s": open_s,
@@ -526,10 +559,11 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
         mon = ProcMonitor(srv.proc.pid)
         idle = mon.sample()
         mon.start()
-        base, rounds = strata_rounds_base(nseries, rate, seconds, STRATA_RAW_ROUNDS)
+        base, rounds = strata_rounds_base(nseries, rate, seconds)
         port = srv.line_port if protocol == "plaintext" else srv.pickle_port
         run = LoadRun(Load(protocol, port, nseries, base, 0, rounds, rate, seconds, senders))
         if not run.ok:
+            run.abort()
             row.status = "error"
             row.note = "senders did not get ready"
             return row
@@ -551,7 +585,8 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
         row.stored_rate = stored / (t_exit - t0)
         row.cpu_pct = win["cpu_pct"]
         row.rss_mb = (win["rss_peak"] or 0) / 1e6
-        row.bytes_per_series = (win["rss_peak"] - idle[2]) / nseries if win["rss_peak"] and idle else None
+        row.anon_mb = (win["anon_peak"] or 0) / 1e6
+        row.bytes_per_series = (win["anon_peak"] - idle[3]) / nseries if win["anon_peak"] and idle else None
         committed = counted["self"].get("committedPoints", [])
         busy = [c / 10 for c in committed if c > 0]
         row.extra = {"t_send_s": run.t_sent - t0, "t_eof_s": (t_eof - t0) if t_eof else None,
@@ -559,6 +594,7 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
                      "rounds_planned": rounds, "rounds_done": [r["rounds_done"] for r in run.res],
                      "sender_errors": run.errors(), "server_log_summary": summary,
                      "rss_idle_mb": idle[2] / 1e6 if idle else None, "rss_trend_mb": rss_trend(win),
+                     "anon_idle_mb": idle[3] / 1e6 if idle else None, "anon_trend_mb": rss_trend(win, 2),
                      "cpu_pct": win["cpu_pct"], "count": {k: v for k, v in counted.items() if k != "self"},
                      "self_committed_per_s": busy, "self_cache_size": counted["self"].get("cache.size", []),
                      "loadavg_start": load_start, "loadavg_end": loadavg(),
@@ -569,7 +605,9 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
                     f"sample {c['sample']} series: {c['sample_read']}/{c['sample_expected']} pts read back, "
                     f"{c['value_mismatches']} wrong values; server log: {summary.get('committed', '?')} stored "
                     f"of {summary.get('received', '?')} received; RSS 25/50/75/100% {rss_trend(win)} MB "
-                    f"(idle {idle[2] / 1e6:.0f}); committedPoints/10s median "
+                    f"(idle {idle[2] / 1e6:.0f}), anon {rss_trend(win, 2)} MB (idle {idle[3] / 1e6:.0f}); "
+                    f"max pending (cache.size self-metric) {fmt_rate(max(counted['self'].get('cache.size') or [float('nan')]))}; "
+                    f"committedPoints/10s median "
                     f"{fmt_rate(float(np.median(busy))) if busy else '-'}/s max {fmt_rate(max(busy)) if busy else '-'}/s; "
                     f"load {load_start}")
         if run.errors():
@@ -588,7 +626,7 @@ def run_strata_readable(loaded: bool, nseries: int) -> dict:
     reached the store's memory-mapped files (page cache), where a reader sees it, before the
     kill.  Each probe is one line on its own new connection, sent `lead` seconds before the kill.
     """
-    leads = [3.0, 2.0, 1.0, 0.5, 0.25, 0.1] if loaded else [1.0, 0.5, 0.25, 0.1, 0.05]
+    leads = [3.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1] if loaded else [1.0, 0.5, 0.3, 0.2, 0.15, 0.1, 0.05]
     srv = StrataServer("readable")
     out = {"loaded": loaded, "probes": []}
     run = None
@@ -597,7 +635,7 @@ def run_strata_readable(loaded: bool, nseries: int) -> dict:
             out["error"] = "server did not start"
             return out
         if loaded:
-            base, rounds = strata_rounds_base(nseries, None, 30, STRATA_RAW_ROUNDS)
+            base, rounds = strata_rounds_base(nseries, None, 30)
             run = LoadRun(Load("plaintext", srv.line_port, nseries, base, 0, rounds, None, 30.0, 2,
                                wait_eof=False))
             run.go()
@@ -642,7 +680,7 @@ def run_strata_sigterm_probe(nseries: int, seconds: float) -> dict:
     try:
         if not srv.wait_ready():
             return {"error": "server did not start"}
-        base, rounds = strata_rounds_base(nseries, None, seconds, STRATA_RAW_ROUNDS)
+        base, rounds = strata_rounds_base(nseries, None, seconds)
         run = LoadRun(Load("plaintext", srv.line_port, nseries, base, 0, rounds, None, seconds, 2,
                            wait_eof=False))
         t0 = run.go()
@@ -776,6 +814,7 @@ def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | No
     port = srv.line_port if protocol == "plaintext" else srv.pickle_port
     run = LoadRun(Load(protocol, port, nseries, base, first_round, rounds, rate, seconds, 2))
     if not run.ok:
+        run.abort()
         row.status, row.note = "error", "senders did not get ready"
         return row
     t_from, t_until = base + STEP * first_round, base + STEP * (first_round + rounds - 1)
@@ -784,18 +823,20 @@ def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | No
     load_start = loadavg()
     t0 = run.go()
     trace = []                       # (t, sent, stored estimate)
-    results_done = False
-    for _ in range(int((seconds + 300) / 2) + 1):          # while the senders run: every 2 s
-        time.sleep(2.0)
-        sent = run.sent_now()
-        est = whisper_count(ppaths, t_from, t_until) / frac
-        trace.append((time.monotonic() - t0, sent, est))
+    next_sample = t0 + 2.0
+    for _ in range(int((seconds + 300) / 0.25) + 1):      # while the senders run
         if all(not p.is_alive() for p in run.procs):
-            results_done = True
             break
-    run.wait(60 if results_done else 300)
+        time.sleep(0.25)
+        if time.monotonic() >= next_sample:                # every 2 s: the backlog
+            sent = run.sent_now()
+            est = whisper_count(ppaths, t_from, t_until) / frac
+            trace.append((time.monotonic() - t0, sent, est))
+            next_sample += 2.0
+    run.wait(60)
     t_sent = run.t_sent
     sent = run.sent
+    trace.append((t_sent - t0, sent, whisper_count(ppaths, t_from, t_until) / frac))
     # Drain: poll the final sample until complete (everything sent is in whisper) or time out.
     fpaths = [srv.path(i) for i in final_sample]
     expected = sum(len(run.expected(i)) for i in final_sample)
@@ -806,7 +847,7 @@ def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | No
         if got >= expected:
             t_stored = time.monotonic()
             break
-        time.sleep(1.0)
+        time.sleep(0.25)
     t_end = t_stored or time.monotonic()
     stored = sent * (got / expected if expected else 0)
     win = mon.window(t0, t_end)
@@ -818,8 +859,13 @@ def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | No
     else:
         growth = float("nan")
     offered = rate or (sent / (t_sent - t0))
-    bounded = growth < 0.10 * offered
-    at_end = [x for x in trace if x[0] <= (t_sent - t0) + 0.5]
+    drained_in = (t_stored - t_sent) if t_stored else None
+    # bounded: the socket takes the offered rate, the backlog stops growing, and what is left
+    # when sending stops drains quickly
+    took_it = rate is None or sent / (t_sent - t0) >= 0.95 * rate
+    bounded = (took_it and growth < 0.10 * offered and drained_in is not None
+               and drained_in <= max(5.0, 0.25 * seconds))
+    at_end = trace
     stored_during = at_end[-1][2] / at_end[-1][0] if at_end else None
     row.sent = sent
     row.received_rate = sent / (t_sent - t0)
@@ -827,18 +873,19 @@ def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | No
     row.stored_rate = stored / (t_end - t0)
     row.cpu_pct = win["cpu_pct"]
     row.rss_mb = (win["rss_peak"] or 0) / 1e6
-    row.bytes_per_series = (win["rss_peak"] or 0) / nseries
-    row.status = "bounded" if bounded else "GROWS"
+    row.anon_mb = (win["anon_peak"] or 0) / 1e6
+    row.bytes_per_series = (win["anon_peak"] or 0) / nseries
+    row.status = "bounded" if bounded else ("GROWS" if took_it else "socket slow")
     backlog_end = (at_end[-1][1] - at_end[-1][2]) if at_end else float("nan")
     row.note = (f"sent {sent / 1e6:.2f}M in {t_sent - t0:.1f}s (socket took {fmt_rate(row.received_rate)}/s); "
                 f"stored while sending {fmt_rate(stored_during)}/s; backlog (cache) at end of send "
                 f"{backlog_end / 1e3:.0f}k pts, growth in 2nd half {fmt_rate(growth) if growth == growth else '-'}/s; "
-                + (f"all stored at {t_stored - t0:.1f}s" if t_stored else
+                + (f"all stored at {t_stored - t0:.1f}s ({drained_in:.1f}s after the last send)" if t_stored else
                    f"NOT drained after {drain_timeout:.0f}s ({got}/{expected} sample pts)")
                 + f"; load {load_start}")
     if run.errors():
         row.note += f"; sender errors: {run.errors()}"
-    row.extra = {"trace": trace, "bounded": bounded, "growth_2nd_half": growth,
+    row.extra = {"trace": trace, "bounded": bounded, "offered_achieved": sent / (t_sent - t0), "growth_2nd_half": growth,
                  "stored_while_sending": stored_during, "t_stored_s": (t_stored - t0) if t_stored else None,
                  "t_send_s": t_sent - t0, "sample_expected": expected, "sample_got": got,
                  "loadavg_start": load_start, "loadavg_end": loadavg(), "rss_trend_mb": rss_trend(win)}
@@ -1009,7 +1056,7 @@ def run_influx(nseries: int, seconds: float, rate: float | None = None) -> Row:
         mon = ProcMonitor(srv.proc.pid)
         idle = mon.sample()
         mon.start()
-        base, rounds = strata_rounds_base(nseries, rate, seconds, STRATA_RAW_ROUNDS)
+        base, rounds = strata_rounds_base(nseries, rate, seconds)
         run = LoadRun(Load("plaintext", srv.graphite, nseries, base, 0, rounds, rate, seconds, 2))
         load_start = loadavg()
         t0 = run.go()
@@ -1037,7 +1084,8 @@ def run_influx(nseries: int, seconds: float, rate: float | None = None) -> Row:
         row.stored_rate = stored / (t_final - t0)
         row.cpu_pct = win["cpu_pct"]
         row.rss_mb = (win["rss_peak"] or 0) / 1e6
-        row.bytes_per_series = (win["rss_peak"] - idle[2]) / nseries if win["rss_peak"] and idle else None
+        row.anon_mb = (win["anon_peak"] or 0) / 1e6
+        row.bytes_per_series = (win["anon_peak"] - idle[3]) / nseries if win["anon_peak"] and idle else None
         row.note = (f"sent {sent / 1e6:.2f}M in {run.t_sent - t0:.1f}s; count(value) {stored:,} "
                     f"({stored / sent:.1%} of sent), final at {t_final - t0:.1f}s; series cardinality {card}; "
                     f"RSS 25/50/75/100% {rss_trend(win)} MB (idle {idle[2] / 1e6:.0f}); load {load_start}")
@@ -1054,8 +1102,8 @@ def run_influx(nseries: int, seconds: float, rate: float | None = None) -> Row:
 
 # ============================================================================ profile
 
-def run_profile(seconds: float, nseries: int, out_prefix: str) -> str:
-    """py-spy record of `strata serve` during a plaintext max-rate run; returns a summary."""
+def run_profile(seconds: float, nseries: int, out_prefix: str, protocol: str = "plaintext") -> str:
+    """py-spy of `strata serve` during a max-rate run: all threads, then the GIL holder only."""
     pyspy = shutil.which("py-spy")
     if pyspy is None:
         return "py-spy not found (pip install py-spy)"
@@ -1063,22 +1111,36 @@ def run_profile(seconds: float, nseries: int, out_prefix: str) -> str:
     try:
         if not srv.wait_ready():
             return "server did not start"
-        base, rounds = strata_rounds_base(nseries, None, seconds + 10, STRATA_RAW_ROUNDS)
-        run = LoadRun(Load("plaintext", srv.line_port, nseries, base, 0, rounds, None, seconds + 10, 2))
-        run.go()
+        send_s = 2 * seconds + 15
+        base, rounds = strata_rounds_base(nseries, None, send_s)
+        port = srv.line_port if protocol == "plaintext" else srv.pickle_port
+        run = LoadRun(Load(protocol, port, nseries, base, 0, rounds, None, send_s, 2))
+        mon = ProcMonitor(srv.proc.pid)
+        mon.start()
+        t0 = run.go()
         time.sleep(5.0)          # past the creation round
-        raw = f"{out_prefix}.txt"
-        subprocess.run([pyspy, "record", "-p", str(srv.proc.pid), "--duration", str(int(seconds)),
-                        "--rate", "100", "--threads", "--nonblocking", "--format", "raw", "-o", raw],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
-        run.wait(seconds + 120)
+        out = []
+        for mode, flags in (("all threads", []), ("GIL holder only", ["--gil"])):
+            raw = f"{out_prefix}-{protocol}-{'gil' if flags else 'all'}.txt"
+            ta = time.monotonic()
+            subprocess.run([pyspy, "record", "-p", str(srv.proc.pid), "--duration", str(int(seconds)),
+                            "--rate", "100", "--threads", "--nonblocking", "--format", "raw", "-o", raw,
+                            *flags], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                           timeout=seconds + 120)
+            win = mon.window(ta, time.monotonic())
+            out.append(f"=== {protocol}, {mode}: {int(seconds)} s, server CPU {win['cpu_pct']:.0f}% "
+                       f"(raw stacks: {raw})\n" + summarize_profile(raw, seconds))
+        run.wait(send_s + 120)
+        mon.stop()
         srv.stop()
-        return summarize_profile(raw)
+        rate = run.sent / (run.t_sent - t0)
+        return f"{protocol} max-rate run: {fmt_rate(rate)} pts/s taken by the socket while profiled\n\n" + \
+            "\n\n".join(out)
     finally:
         srv.cleanup()
 
 
-def summarize_profile(raw: str, top: int = 25) -> str:
+def summarize_profile(raw: str, seconds: float, top: int = 20) -> str:
     stacks: Counter = Counter()
     with open(raw) as f:
         for line in f:
@@ -1092,12 +1154,14 @@ def summarize_profile(raw: str, top: int = 25) -> str:
     for stack, n in stacks.items():
         frames = stack.split(";")
         thread = frames[0]
-        by_thread[re.sub(r"\s*\(.*", "", thread)] += n
-        self_t[(thread.split(" ")[0][:30], _short_frame(frames[-1]))] += n
+        tname = thread.split(": ", 1)[-1]
+        by_thread[tname] += n
+        self_t[(tname, _short_frame(frames[-1]))] += n
         for fr in set(_short_frame(x) for x in frames[1:]):
             incl[fr] += n
-    lines = [f"{total} samples at 100 Hz ({total / 100:.0f} thread-seconds)", "", "by thread:"]
-    lines += [f"  {n / total:6.1%}  {t}" for t, n in by_thread.most_common(6)]
+    lines = [f"{total} samples at 100 Hz over {seconds:.0f} s; % below = share of samples",
+             "", "by thread (busy % of wall time):"]
+    lines += [f"  {n / total:6.1%}  {t} ({n / (100 * seconds):.0%} busy)" for t, n in by_thread.most_common(6)]
     lines += ["", "self time (leaf frame):"]
     lines += [f"  {n / total:6.1%}  [{t}] {fr}" for (t, fr), n in self_t.most_common(top)]
     lines += ["", "inclusive time:"]
@@ -1111,8 +1175,21 @@ def _short_frame(fr: str) -> str:
 
 # ============================================================================ report
 
+def git_state() -> str:
+    """HEAD and the server files that differ from it (others edit the tree concurrently)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--short", "--", "carbon_compat", "tsdb", "strata", "rollup"],
+                               cwd=REPO, capture_output=True, text=True, timeout=10).stdout.split("\n")
+        dirty = [d.strip() for d in dirty if d.strip()]
+        return head + (f" + uncommitted: {', '.join(dirty)}" if dirty else " (server code clean)")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
 def env_info() -> dict:
-    return {"date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(),
+    return {"date": _dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "git": git_state(),
             "ram_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
             "python": platform.python_version(), "platform": platform.platform(),
             "loadavg_start": loadavg(), "tmp_free_gib": shutil.disk_usage(TMP).free / 2**30}
@@ -1125,18 +1202,20 @@ def best(rows: list[Row], system: str, protocol: str, nseries: int) -> Row | Non
 
 
 def carbon_sustainable(rows: list[Row], protocol: str) -> tuple[float | None, str]:
-    """The highest offered rate at which carbon's cache stayed bounded (and drained)."""
+    """The highest offered rate at which carbon's cache stayed bounded (see carbon_step)."""
     steps = [r for r in rows if r.system == "carbon-cache" and r.protocol == protocol
              and r.offered not in ("max", "creation round") and r.stored_rate is not None]
-    ok = [r for r in steps if r.extra.get("bounded") and r.extra.get("t_stored_s") is not None]
+    ok = [r for r in steps if r.extra.get("bounded")]
     if ok:
-        r = max(ok, key=lambda r: r.sent / r.extra["t_send_s"])
-        higher = [s for s in steps if s not in ok and s.sent / s.extra["t_send_s"] > r.sent / r.extra["t_send_s"]]
-        return r.stored_rate, (f"highest bounded step: offered {r.offered}"
-                               + (f"; grows at {', '.join(s.offered for s in higher)}" if higher else ""))
+        r = max(ok, key=lambda r: r.extra["offered_achieved"])
+        rate = r.extra["offered_achieved"]
+        higher = [s for s in steps if s not in ok and s.extra["offered_achieved"] > rate]
+        return rate, (f"highest offered rate with a bounded cache: {r.offered}"
+                      + (f"; grows at {', '.join(s.offered for s in higher)}" if higher
+                         else "; no higher step tested"))
     if steps:
-        r = min(steps, key=lambda r: r.sent)
-        return r.stored_rate, f"cache grew at every step; lowest step {r.offered} used"
+        r = max(steps, key=lambda r: r.stored_rate)
+        return r.stored_rate, f"cache grew at every step; best stored rate ({r.offered} step) used"
     return None, "no carbon step"
 
 
@@ -1165,9 +1244,9 @@ def targets(rows: list[Row], nseries: int, readable: list[dict]) -> list[tuple[s
         if r is None:
             out.append((f"{proto} >= {fmt_rate(t)} pts/s at {nseries // 1000}k series", "-", "not run"))
             continue
-        trend = r.extra.get("rss_trend_mb", "-")
+        trend = r.extra.get("anon_trend_mb", "-")
         out.append((f"{proto} >= {fmt_rate(t)} pts/s sustained at {nseries // 1000}k series, bounded memory",
-                    f"{fmt_rate(r.stored_rate)}/s; RSS 25/50/75/100% {trend} MB",
+                    f"{fmt_rate(r.stored_rate)}/s; anon RSS 25/50/75/100% of the run {trend} MB",
                     status(r.stored_rate >= t, r.stored_rate, t)))
         c, how = carbon_sustainable(rows, proto)
         if c:
@@ -1190,31 +1269,38 @@ def targets(rows: list[Row], nseries: int, readable: list[dict]) -> list[tuple[s
             nyet = rd.get("not_yet_at_s")
             out.append((label, f"stored when sent {w:.2f} s before SIGKILL"
                         + (f"; not stored at {nyet:.2f} s" if nyet else "; every probe stored"),
-                        status(w <= TARGETS["readable_s"], w, TARGETS["readable_s"]).replace("(+", "(").replace("(-", "(")
-                        if w <= 1 else "MISSED"))
+                        "met" if w <= TARGETS["readable_s"] else "MISSED"))
     mem = [r for r in rows if r.system == "strata" and r.bytes_per_series]
+    for proto in ("pickle", "plaintext"):
+        small = [r for r in mem if r.protocol == proto and r.series == nseries]
+        big = [r for r in mem if r.protocol == proto and r.series == 1_000_000]
+        if small and big and nseries < 1_000_000:
+            marginal = (big[0].anon_mb - small[0].anon_mb) * 1e6 / (1_000_000 - nseries)
+            out.append((f"memory per series, marginal ({proto}: peak anon RSS at 1M minus at {nseries // 1000}k series)",
+                        f"{marginal:.0f} B/series ({small[0].anon_mb:.0f} -> {big[0].anon_mb:.0f} MB)", "stated"))
     if mem:
         out.append(("memory per series stated", "; ".join(
-            f"{r.protocol} {r.series // 1000}k: {r.bytes_per_series:.0f} B (RSS peak - idle)/series" for r in mem),
+            f"{r.protocol} {r.series // 1000}k: {r.bytes_per_series:.0f} B" for r in mem)
+            + " (peak anon RSS - idle, per series; includes up to max_pending_points in flight)",
             "stated"))
     return out
 
 
 def render(rows: list[Row], tgt: list, info: dict, extras: dict) -> str:
     hdr = ["system", "protocol", "series", "offered", "received/s", "stored/s (sustained)", "vs carbon",
-           "vs influx", "CPU%", "RSS MB", "B RSS/series", "status"]
+           "vs influx", "CPU%", "RSS MB", "anon MB", "B anon/series", "status"]
     table = [hdr]
     for r in rows:
         table.append([r.system, r.protocol, f"{r.series // 1000}k", r.offered, fmt_rate(r.received_rate),
                       fmt_rate(r.stored_rate), f"{r.vs_carbon:.1f}x" if r.vs_carbon else "-",
                       f"{r.vs_influx:.1f}x" if r.vs_influx else "-",
                       f"{r.cpu_pct:.0f}" if r.cpu_pct is not None else "-",
-                      f"{r.rss_mb:.0f}" if r.rss_mb else "-",
+                      f"{r.rss_mb:.0f}" if r.rss_mb else "-", f"{r.anon_mb:.0f}" if r.anon_mb else "-",
                       f"{r.bytes_per_series:.0f}" if r.bytes_per_series else "-", r.status or "-"])
     widths = [max(len(str(row[k])) for row in table) for k in range(len(hdr))]
     lines = [f"Strata ingest benchmark ({info['mode']}), {info['date']}, {info['cpus']} cores, "
              f"{info['ram_gib']:.1f} GiB, Python {info['python']}; load avg {info['loadavg_start']} -> "
-             f"{info['loadavg_end']}; {info['elapsed_s']:.0f} s", ""]
+             f"{info['loadavg_end']}; {info['elapsed_s']:.0f} s; code {info['git']}", ""]
     for k, row in enumerate(table):
         lines.append("  ".join(str(c).ljust(w) if j < 3 else str(c).rjust(w) if j < len(row) - 1 else str(c)
                                for j, (c, w) in enumerate(zip(row, widths))))
@@ -1244,7 +1330,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", action="append", choices=["strata", "carbon", "influxdb"])
     ap.add_argument("--json", type=Path)
     ap.add_argument("--no-1m", action="store_true", help="skip the 1M-series strata runs")
-    ap.add_argument("--profile", action="store_true", help="py-spy profile of strata serve (plaintext) only")
+    ap.add_argument("--profile", action="store_true", help="only a py-spy profile of strata serve")
+    ap.add_argument("--profile-protocol", action="append", choices=["plaintext", "pickle"])
     args = ap.parse_args(argv)
     quick = args.quick
     seconds = args.seconds or (8.0 if quick else 30.0)
@@ -1257,8 +1344,8 @@ def main(argv: list[str] | None = None) -> int:
         f"/tmp free {info['tmp_free_gib']:.0f} GiB")
     if args.profile:
         out = f"{TMP}/strata-ingest-profile-{os.getpid()}"
-        print(run_profile(args.seconds or 20.0, n, out))
-        print(f"(raw collapsed stacks: {out}.txt)")
+        for proto in args.profile_protocol or ["plaintext"]:
+            print(run_profile(args.seconds or 20.0, n, out, proto), flush=True)
         return 0
     if info["tmp_free_gib"] < 10:
         log(f"only {info['tmp_free_gib']:.1f} GiB free in /tmp; need ~10")
@@ -1266,8 +1353,8 @@ def main(argv: list[str] | None = None) -> int:
     rows: list[Row] = []
     extras: dict = {}
     readable: list[dict] = []
-    carbon_plain = [("plaintext", r) for r in ([30_000, 60_000] if quick else [20_000, 40_000, 60_000, 100_000])]
-    carbon_pickle = [("pickle", r) for r in ([60_000] if quick else [40_000, 80_000])]
+    carbon_plain = [("plaintext", r) for r in ([60_000, 150_000] if quick else [40_000, 60_000, 100_000, 125_000, 150_000])]
+    carbon_pickle = [("pickle", r) for r in ([100_000] if quick else [60_000, 100_000, 125_000, 150_000])]
     step_s = 8.0 if quick else 20.0
     sample = 1000 if quick else 3000
     if "strata" in only:

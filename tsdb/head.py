@@ -163,6 +163,9 @@ class HeadSegment:
     def flush(self) -> None:
         self._mm.flush()
 
+    def fileno(self) -> int:
+        return self._fd
+
     def close(self) -> None:
         self.cols.clear()
         self._flat.clear()

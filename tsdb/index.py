@@ -75,6 +75,9 @@ class NameLog:
     def sync(self) -> None:
         os.fsync(self._fd)
 
+    def fileno(self) -> int:
+        return self._fd
+
     def close(self) -> None:
         os.close(self._fd)
 

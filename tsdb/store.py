@@ -160,7 +160,9 @@ class Store:
             nl.records = []
             for lane in self.lanes:
                 self._load_lane_files(shard, lane)
-        self._maintain(now)
+        # No maintenance here: after downtime it could take minutes, and reads and writes
+        # are exact without it; the owner's maintain() catches up in the background.
+        self._next_due = self._due_time()
         log.info("opened %s: %d series, %d shards, %d lanes", self.root, len(self.index),
                  self.shards, len(self.lanes))
 
@@ -719,15 +721,24 @@ class Store:
     # ----------------------------------------------------------------- durability
 
     def sync(self) -> None:
-        """msync every head segment and fsync the name logs: the power-loss bound."""
+        """fsync every head segment and name log: the power-loss bound.
+
+        fsync writes back the pages dirtied through the shared mappings (on Linux the
+        mapping is the page cache).  It runs on duplicated descriptors outside the store
+        lock and releases the GIL, so writers and the reactor go on meanwhile; msync
+        (mmap.flush) would hold the GIL for the whole write-back.
+        """
         with self._lock:
             self._check_open()
-            for blocks in self._blocks.values():
-                for blk in blocks.values():
-                    for seg in blk.heads:
-                        seg.flush()
-            for nl in self._logs.values():
-                nl.sync()
+            fds = [os.dup(seg.fileno()) for blocks in self._blocks.values()
+                   for blk in blocks.values() for seg in blk.heads]
+            fds += [os.dup(nl.fileno()) for nl in self._logs.values()]
+        try:
+            for fd in fds:
+                os.fsync(fd)
+        finally:
+            for fd in fds:
+                os.close(fd)
 
     def close(self) -> None:
         """Flush everything and release the data directory."""

@@ -291,3 +291,18 @@ def test_aborted_seal_leaves_every_point_readable_and_resumes(tmp_path, monkeypa
         assert s.maintain(now=later)["sealed"] >= 1
         got = s.read("a", NOW - 30, NOW, aggregate="sum", now=later)
     assert got.values[:2].tolist() == [1.0, 3.0]
+
+
+def test_reopen_after_downtime_does_no_maintenance_and_reads_stay_exact(tmp_path):
+    # Regression (ingest benchmark): open() sealed every overdue block before returning,
+    # so a restart of a large store blocked for minutes before listening.
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a"] * 2, [NOW - 20, NOW - 10], [1.0, 2.0], now=NOW)
+    later = NOW + 2 * 86400
+    with Store.open(tmp_path, StoreConfig(shards=1), now=later) as s:
+        assert not list(tmp_path.rglob("*.sealed"))
+        assert s.due() <= later
+        minute = s.read("a", NOW - 86400, NOW, aggregate="sum", now=later)
+        assert np.nansum(minute.values) == 3.0
+        s.maintain(now=later)
+        assert np.nansum(s.read("a", NOW - 86400, NOW, aggregate="sum", now=later).values) == 3.0
