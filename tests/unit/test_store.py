@@ -296,10 +296,11 @@ def test_aborted_seal_leaves_every_point_readable_and_resumes(tmp_path, monkeypa
 def test_reopen_after_downtime_does_no_maintenance_and_reads_stay_exact(tmp_path):
     # Regression (ingest benchmark): open() sealed every overdue block before returning,
     # so a restart of a large store blocked for minutes before listening.
-    with open_store(tmp_path, shards=1) as s:
+    cfg = StoreConfig(shards=1, aggregations=parse_aggregation("[all]\npattern = .*\nxFilesFactor = 0\n"))
+    with Store.open(tmp_path, cfg, now=NOW) as s:
         s.write(["a"] * 2, [NOW - 20, NOW - 10], [1.0, 2.0], now=NOW)
     later = NOW + 2 * 86400
-    with Store.open(tmp_path, StoreConfig(shards=1), now=later) as s:
+    with Store.open(tmp_path, cfg, now=later) as s:
         assert not list(tmp_path.rglob("*.sealed"))
         assert s.due() <= later
         minute = s.read("a", NOW - 86400, NOW, aggregate="sum", now=later)
