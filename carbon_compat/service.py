@@ -1,7 +1,8 @@
 """`strata serve`: the Carbon listeners, the ingest pipeline and the store in one process.
 
 Threads: the reactor (sockets, parsing, batching, self-metrics), one writer (store.write),
-one housekeeper (store.sync every `sync_interval`, store.maintain when blocks are due).
+one syncer (store.sync every `sync_interval`) and one maintainer (store.maintain when blocks
+are due; sealing does not hold the store lock, so writes go on).
 SIGTERM/SIGINT: stop listening, keep reading open connections until they have been quiet
 for 0.2 s (at most `shutdown_drain` seconds) so that points already in socket buffers are
 not lost, close them, write everything pending, close the store, exit 0.
@@ -27,31 +28,46 @@ log = logging.getLogger("strata.serve")
 DRAIN_QUIET = 0.2   # seconds without data after which draining connections are done
 
 
-class Housekeeper(threading.Thread):
-    """Bounds the power-loss window (sync) and seals, folds and expires blocks (maintain)."""
+class Housekeeper:
+    """Two background loops: sync (the power-loss bound) and maintain (seal, fold, expire).
+
+    They run in separate threads because a seal at a million series takes minutes, and the
+    sync interval must hold meanwhile.
+    """
 
     def __init__(self, store: Store, sync_interval: float, maintain_interval: float):
-        super().__init__(name="strata-housekeeper", daemon=True)
         self.store = store
-        self.sync_interval = sync_interval
-        self.maintain_interval = maintain_interval
         self.stopping = threading.Event()
+        self.threads = [
+            threading.Thread(target=self._loop, args=(sync_interval, self._sync),
+                             name="strata-sync", daemon=True),
+            threading.Thread(target=self._loop, args=(maintain_interval, self._maintain),
+                             name="strata-maintain", daemon=True),
+        ]
 
-    def run(self) -> None:
-        next_maintain = time.monotonic() + self.maintain_interval
-        while not self.stopping.wait(self.sync_interval):
+    def start(self) -> None:
+        for t in self.threads:
+            t.start()
+
+    def _loop(self, interval: float, work) -> None:
+        while not self.stopping.wait(interval):
             try:
-                self.store.sync()
-                if time.monotonic() >= next_maintain:
-                    next_maintain = time.monotonic() + self.maintain_interval
-                    if time.time() >= self.store.due():
-                        self.store.maintain()
+                work()
             except Exception:   # keep the process alive; the next round retries
-                log.exception("housekeeping failed")
+                log.exception("housekeeping (%s) failed", work.__name__)
+
+    def _sync(self) -> None:
+        self.store.sync()
+
+    def _maintain(self) -> None:
+        if time.time() >= self.store.due():
+            self.store.maintain()
 
     def stop(self) -> None:
         self.stopping.set()
-        self.join()
+        self.store.abort_maintenance()     # a seal in progress stops at its next chunk
+        for t in self.threads:
+            t.join()
 
 
 class CarbonService:

@@ -147,3 +147,36 @@ def test_averages_are_left_out_when_nothing_was_written():
             "rejects": Counter(), "dropped": Counter(), "write_errors": 0, "paused": 0}
     v = metric_values(zero, zero, 0, 0, 0.0, 10.0, 0)
     assert "pointsPerUpdate" not in v and "avgUpdateTime" not in v
+
+
+def test_sync_keeps_its_interval_while_a_long_maintenance_runs():
+    from carbon_compat.service import Housekeeper
+
+    class SlowStore:
+        def __init__(self):
+            self.syncs = 0
+            self.release = threading.Event()
+            self.aborted = False
+
+        def sync(self):
+            self.syncs += 1
+
+        def due(self):
+            return 0
+
+        def maintain(self):
+            self.release.wait(5)          # a seal that takes "minutes"
+
+        def abort_maintenance(self):
+            self.aborted = True
+            self.release.set()
+
+    store = SlowStore()
+    keeper = Housekeeper(store, sync_interval=0.01, maintain_interval=0.01)
+    keeper.start()
+    deadline = __import__("time").monotonic() + 5
+    while store.syncs < 20 and __import__("time").monotonic() < deadline:
+        __import__("time").sleep(0.01)
+    keeper.stop()
+    assert store.syncs >= 20
+    assert store.aborted
