@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 
 import numpy as np
@@ -174,9 +175,9 @@ def test_sync_keeps_its_interval_while_a_long_maintenance_runs():
     store = SlowStore()
     keeper = Housekeeper(store, sync_interval=0.01, maintain_interval=0.01)
     keeper.start()
-    deadline = __import__("time").monotonic() + 5
-    while store.syncs < 20 and __import__("time").monotonic() < deadline:
-        __import__("time").sleep(0.01)
+    deadline = time.monotonic() + 5
+    while store.syncs < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)
     keeper.stop()
     assert store.syncs >= 20
     assert store.aborted
