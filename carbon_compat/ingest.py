@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -161,7 +162,7 @@ class Ingest:
         if not self._parts:
             return
         parts, self._parts, self._part_points = self._parts, [], 0
-        names = [n for p in parts for n in p.names] if len(parts) > 1 else parts[0].names
+        names = list(chain.from_iterable(p.names for p in parts)) if len(parts) > 1 else parts[0].names
         ts = np.concatenate([p.timestamps for p in parts])
         vals = np.concatenate([p.values for p in parts])
         self._queue.put((names, ts, vals))

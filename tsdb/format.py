@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 
 from .errors import CorruptFile, UnknownFormatVersion
 
@@ -193,5 +193,3 @@ def load_json(path, raw: bytes, magic: str) -> dict:
         raise UnknownFormatVersion(path, doc.get("format_version"), FORMAT_VERSION)
     return doc
 
-
-__all__ = [n for n in dir() if not n.startswith("_")] + ["asdict"]

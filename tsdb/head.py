@@ -22,7 +22,7 @@ import numpy as np
 from rollup import stats as st
 
 from .errors import CorruptFile
-from .format import HEAD_COLUMNS, PAGE, HeadHeader, pack_head, unpack_head
+from .format import PAGE, HeadHeader, pack_head, unpack_head
 from .layout import fsync_dir
 
 

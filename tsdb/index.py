@@ -33,6 +33,11 @@ def pack_id(shard: int, lane: int, row: int) -> int:
     return (shard << SHARD_SHIFT) | (lane << LANE_SHIFT) | row
 
 
+def unpack_id(sid: int) -> tuple[int, int, int]:
+    """(shard, lane, row) of one packed id."""
+    return sid >> SHARD_SHIFT, (sid >> LANE_SHIFT) & LANE_MASK, sid & ROW_MASK
+
+
 def unpack_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(shard, lane, row) columns of packed ids."""
     return ids >> SHARD_SHIFT, (ids >> LANE_SHIFT) & LANE_MASK, ids & ROW_MASK
@@ -135,7 +140,8 @@ class SeriesIndex:
         return ids
 
     def name_of(self, sid: int) -> str:
-        return self._names[(sid >> SHARD_SHIFT, (sid >> LANE_SHIFT) & LANE_MASK)][sid & ROW_MASK]
+        shard, lane, row = unpack_id(sid)
+        return self._names[(shard, lane)][row]
 
     def id_of(self, normalized: str) -> int | None:
         return self.ids.get(normalized)

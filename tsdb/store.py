@@ -38,7 +38,7 @@ from .errors import ConfigMismatch, CorruptFile, StoreClosed, StoreLocked
 from .format import (LANES_MAGIC, META_MAGIC, STATE_MAGIC, HeadHeader, SealedHeader, dump_json,
                      load_json)
 from .head import HeadSegment
-from .index import NameLog, SeriesIndex, pack_id, unpack_ids
+from .index import NameLog, SeriesIndex, unpack_id, unpack_ids
 from .names import InvalidName, normalize
 from .sealed import SealedBlock, publish_sealed, write_sealed
 
@@ -290,7 +290,7 @@ class Store:
         shard = mmh3.hash(name, signed=False) % self.shards
         lane = self._lane_for(name)
         sid = self.index.add(name, shard, lane.id)
-        created.setdefault(shard, []).append((lane.id, sid & 0xFFFFFFFF, name))
+        created.setdefault(shard, []).append((lane.id, unpack_id(sid)[2], name))
         result.created += 1
         return sid
 
@@ -437,7 +437,7 @@ class Store:
             sid = self.index.id_of(key)
             if sid is None:
                 return None
-            shard, lane_id, row = sid >> 48, (sid >> 32) & 0xFFFF, sid & 0xFFFFFFFF
+            shard, lane_id, row = unpack_id(sid)
             lane = self.lanes[lane_id]
             oldest = now_i - lane.levels[-1].retention
             if from_ > now_i or until < oldest:
@@ -469,8 +469,8 @@ class Store:
             return None
         with self._lock:
             self._check_open()
-            lane = self.lanes[(sid >> 32) & 0xFFFF]
-            return self._level_stats(sid >> 48, lane, level, sid & 0xFFFFFFFF, start, end)
+            shard, lane_id, row = unpack_id(sid)
+            return self._level_stats(shard, self.lanes[lane_id], level, row, start, end)
 
     def _level_stats(self, shard: int, lane: Lane, level: int, row: int, a: int, b: int) -> st.Stats:
         mark = int(self._marks[lane.id][shard, level]) if level > 0 else b
