@@ -85,7 +85,7 @@ class Ingest:
         self._transports: set = set()
         self._paused = False
         self._timer = None
-        self.last_data = 0.0              # reactor time of the last batch from the wire
+        self.last_data = 0.0              # reactor time of the last wire activity (batch, connection, resume)
         self._reject_log = RateLimitedLog(log)
         self._writer = threading.Thread(target=self._write_loop, name="strata-writer", daemon=True)
 
@@ -114,6 +114,7 @@ class Ingest:
 
     def register(self, transport) -> None:
         self._transports.add(transport)
+        self.last_data = self.reactor.seconds()
         if self._paused:
             transport.pauseProducing()
 
@@ -128,6 +129,11 @@ class Ingest:
     def pending(self) -> int:
         """Points parsed but not yet stored (carbon's cache.size)."""
         return self._pending_points()
+
+    @property
+    def paused(self) -> bool:
+        """True while sockets are not read because too many points are pending."""
+        return self._paused
 
     @property
     def overloaded(self) -> bool:
@@ -182,6 +188,7 @@ class Ingest:
     def _maybe_resume(self) -> None:
         if self._paused and self._pending_points() < self.max_pending // 2:
             self._paused = False
+            self.last_data = self.reactor.seconds()
             log.info("ingestion resumed: %d points pending", self._pending_points())
             for t in list(self._transports):
                 t.resumeProducing()

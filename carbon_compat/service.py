@@ -25,6 +25,7 @@ from .selfmetrics import SelfMetrics
 
 log = logging.getLogger("strata.serve")
 
+UDP_ROUNDS = 64     # doRead calls that empty a UDP socket's queue at shutdown (256 KiB each)
 DRAIN_QUIET = 0.2   # seconds without data after which draining connections are done
 
 
@@ -133,8 +134,10 @@ class CarbonService:
         return d
 
     def _drain(self, d) -> None:
-        """Keep reading until no connection has sent anything for DRAIN_QUIET, or the limit."""
-        quiet = self.reactor.seconds() - self.ingest.last_data >= DRAIN_QUIET
+        """Keep reading until no connection has sent anything for DRAIN_QUIET, or the limit.
+        Paused sockets are not quiet: their data is still in the kernel."""
+        quiet = (not self.ingest.paused
+                 and self.reactor.seconds() - self.ingest.last_data >= DRAIN_QUIET)
         if quiet or self.reactor.seconds() >= self._drain_until:
             self._finish(d)
         else:
@@ -152,10 +155,20 @@ class CarbonService:
         d.callback(None)
 
 
-def _take_queued(port) -> None:
+def _take_queued(port, max_rounds: int = 10_000) -> None:
     """Accept connections waiting in the listen backlog (and read queued datagrams) so that
-    closing the listener does not reset clients whose data the kernel already took."""
-    try:
-        port.doRead()
-    except Exception:   # nothing queued, or a port type without doRead: nothing to take
-        log.debug("nothing queued on %s", port)
+    closing the listener does not reset clients whose data the kernel already took.
+
+    One doRead() accepts only as many connections as Twisted's adaptive `numberAccepts`
+    (which can be 1), so keep calling until a round accepts nothing new.  A UDP port reads
+    at most `maxThroughput` bytes per call and says nothing of what it read: give it
+    UDP_ROUNDS calls (each returns at once when the socket is empty)."""
+    for round_no in range(max_rounds):
+        before = getattr(port, "sessionno", None)
+        try:
+            port.doRead()
+        except Exception:   # nothing queued, or a port type without doRead: nothing to take
+            log.debug("nothing queued on %s", port)
+            return
+        if (before is None and round_no + 1 >= UDP_ROUNDS) or (before is not None and port.sessionno == before):
+            return

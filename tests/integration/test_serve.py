@@ -94,7 +94,13 @@ def test_hostile_pickle_is_never_executed_and_closes_only_its_connection(server,
     assert "hostile_pickle" in server.log()
 
 
-def test_sigterm_under_load_loses_no_point(server):
+@pytest.mark.parametrize("pending_limit", [None, 3000], ids=["free", "backpressure"])
+def test_sigterm_under_load_loses_no_point(tmp_path, request, pending_limit):
+    """Also with a pending limit so small that sockets are paused when SIGTERM comes: paused
+    connections still hold data in the kernel and must be drained, not closed."""
+    config = None if pending_limit is None else f"[limits]\nmax_pending_points = {pending_limit}\n"
+    server = start_server(tmp_path, config=config)
+    request.addfinalizer(lambda: server.proc.poll() is None and server.stop(signal.SIGKILL))
     t = recent() - 3000
     series, rounds, conns = 2000, 25, 4
 
@@ -117,6 +123,8 @@ def test_sigterm_under_load_loses_no_point(server):
                 got = store.read(f"load.c{c}.s{i}", t - 1, t + 10 * (rounds - 1), now=time.time())
                 missing += rounds - int(np.count_nonzero(~np.isnan(got.values))) if got else rounds
     assert missing == 0, f"{missing} of {series * rounds * conns} points lost"
+    if pending_limit is not None:
+        assert "ingestion paused" in server.log()
 
 
 def test_sigkill_loses_at_most_the_flush_window(server):
