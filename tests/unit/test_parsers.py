@@ -540,6 +540,26 @@ def test_memo_index_beyond_the_payload_is_refused_before_loading(payload):
     assert rejects.samples[0][1].startswith("memo index")
 
 
+def test_memo_bomb_right_after_a_metric_name_is_refused():
+    # The pre-scan matches the usual opcodes after a name in one step; a LONG_BINPUT with a
+    # huge index in that position must still be seen.
+    good = pickle.dumps([("a.b", (1.0, 2.0))], protocol=2)
+    name_end = good.index(b"a.b") + 3
+    bomb = good[:name_end] + b"r\x00\x00\x00\x10" + good[name_end + 2:]
+    batch, rejects = parse_pickle(bomb, NOW)
+    assert (len(batch), counts(rejects)) == (0, {"bad_pickle": 1})
+    assert rejects.samples[0][1].startswith("memo index")
+
+
+@pytest.mark.parametrize("protocol", range(0, pickle.HIGHEST_PROTOCOL + 1))
+def test_names_made_of_opcode_bytes_do_not_fool_the_pre_scan(protocol):
+    # Names full of bytes that are also opcodes (G, J, r, q, \x86, \x94, '.') parse intact.
+    names = ["G" * 9 + "\x86r", "q.J\x94", ".", "r" * 300, "\x86\x86\x86"]
+    rows = [(n, (1_700_000_000 + i, float(i))) for i, n in enumerate(names)]
+    batch, rejects = parse_pickle(pickled(rows, protocol=protocol), NOW)
+    assert rejects.total() == 0 and batch.names == names
+
+
 def test_large_legitimate_pickle_with_long_memo_indices_is_accepted():
     # 30,000 points use ~90,000 memo entries: LONG_BINPUT indices with a non-zero third byte.
     rows = [(f"m.{i}", (1_700_000_000 + i, float(i))) for i in range(30_000)]
