@@ -385,16 +385,18 @@ def _opcode_table() -> tuple[int, ...]:
 
 _OPCODES = _opcode_table()
 
-# The opcodes pickle.dumps writes after each metric name in ``(name, (ts, value))``: memo put
-# (BINPUT, a LONG_BINPUT below 65,536 or MEMOIZE), two numbers (BINFLOAT, BININT, BININT1,
-# BININT2), TUPLE2, put, TUPLE2, put.  Matching them in one C-level step after each name
-# replaces eight iterations of _scan_opcodes' Python loop; anything else takes the loop.
-_PUT_RE = rb"(?:q.|r..\x00\x00|\x94)"
-_NUMBER_RE = rb"(?:G.{8}|J.{4}|K.|M..)"
-_ELEMENT_TAIL = re.compile(_PUT_RE + _NUMBER_RE * 2 + rb"\x86" + _PUT_RE + rb"\x86" + _PUT_RE, re.DOTALL).match
+# Element runs for _scan_opcodes (see _element_run): opcode byte -> argument length.
+_NAME_HEADS = {0x58: 5, 0x8C: 2}         # BINUNICODE (protocols 1-3), SHORT_BINUNICODE (4+)
+_PUT_LEN = np.zeros(256, np.int64)
+_PUT_LEN[[0x71, 0x72, 0x94]] = [2, 5, 1]      # BINPUT, LONG_BINPUT, MEMOIZE
+_NUMBER_LEN = np.zeros(256, np.int64)
+_NUMBER_LEN[[0x47, 0x4A, 0x4B, 0x4D]] = [9, 5, 2, 3]   # BINFLOAT, BININT, BININT1, BININT2
+_RUN_WINDOW = 1 << 16    # bytes examined per call: bounds the work of a run cut short
+_RUN_PAD = 320           # zeros after the window: an element's opcodes reach at most 300 bytes
+_MIN_RUN = 8             # shorter runs are not worth the numpy overhead: walk the rest
 
 
-def _scan_opcodes(payload: bytes) -> str | None:
+def _scan_opcodes(payload: bytes, element_runs: bool = True) -> str | None:
     """Walk the opcodes as the unpickler will; say why the payload must not be loaded, or None.
 
     Why: CPython's C unpickler trusts two numbers it reads.  A memo index (PUT, LONG_BINPUT)
@@ -404,10 +406,14 @@ def _scan_opcodes(payload: bytes) -> str | None:
     number their memo from 0 and declare only bytes that follow, so both are bounded by the
     payload's length here.  Opcodes that reach a global or a persistent id raise HostilePickle
     on sight (the unpickler's own hooks refuse them too).
+
+    Runs of ordinary elements are crossed in one numpy step (_element_run) unless
+    `element_runs` is False; the verdict is the same either way (a property test checks it).
     """
     n = len(payload)
     i = 0
     kinds = _OPCODES
+    runs = element_runs
     try:
         while i < n:
             kind = kinds[payload[i]]
@@ -418,10 +424,15 @@ def _scan_opcodes(payload: bytes) -> str | None:
                 if (payload[i + 3] or payload[i + 4]) and _U32(payload, i + 1)[0] > n:
                     return f"memo index {_U32(payload, i + 1)[0]} beyond a {n}-byte pickle"
                 i += 5
+            elif runs and payload[i] in _NAME_HEADS:
+                end, count = _element_run(payload, i)
+                runs = count >= _MIN_RUN
+                i = end if count else i + _NAME_HEADS[payload[i]] + (
+                    payload[i + 1] if payload[i] == 0x8C else _U32(payload, i + 1)[0])
             elif kind == _LEN4:
-                i = _skip_elements(payload, i + 5 + _U32(payload, i + 1)[0])
+                i += 5 + _U32(payload, i + 1)[0]
             elif kind == _LEN1:
-                i = _skip_elements(payload, i + 2 + payload[i + 1])
+                i += 2 + payload[i + 1]
             elif kind == _STOP:
                 return None
             elif kind == _LEN8 or kind == _FRAME:
@@ -443,23 +454,59 @@ def _scan_opcodes(payload: bytes) -> str | None:
     return "pickle data was truncated"
 
 
-def _skip_elements(payload: bytes, i: int) -> int:
-    """From just after a string: skip the usual element tail, then whole ``(name, (ts,
-    value))`` elements (BINUNICODE or SHORT_BINUNICODE name + tail) while they follow."""
-    tail_at, u32 = _ELEMENT_TAIL, _U32
-    while (tail := tail_at(payload, i)) is not None:
-        i = tail.end()
-        op = payload[i]     # IndexError past the end: the caller reports truncation
-        if op == 0x58:      # BINUNICODE
-            end = i + 5 + u32(payload, i + 1)[0]
-        elif op == 0x8C:    # SHORT_BINUNICODE
-            end = i + 2 + payload[i + 1]
-        else:
-            return i
-        if end > len(payload):
-            return i
-        i = end
-    return i
+def _element_run(payload: bytes, i: int) -> tuple[int, int]:
+    """(end, count) of the run of ``(name, (ts, value))`` elements starting at i, in numpy.
+
+    An element as pickle.dumps writes it: a name (BINUNICODE below 256 bytes or
+    SHORT_BINUNICODE), a memo put (BINPUT, LONG_BINPUT below 65,536, MEMOIZE), two numbers
+    (BINFLOAT, BININT, BININT1, BININT2), TUPLE2, put, TUPLE2, put.  Every byte that could
+    start one is a candidate whose end is computed from its opcodes; the run is the chain of
+    candidates from i, each ending where the next begins: exactly the opcode walk, as every
+    opcode on the chain is read with its true length.  Candidates elsewhere (bytes inside
+    names or floats) are never on the chain.  Memo puts here are harmless: indices < 65,536.
+    """
+    head = _NAME_HEADS[payload[i]]
+    width = min(len(payload) - i, _RUN_WINDOW)
+    a = np.zeros(width + _RUN_PAD, np.uint8)
+    a[:width] = np.frombuffer(payload, np.uint8, width, i)
+    starts = np.flatnonzero(a[:width] == payload[i])
+    if head == 5:   # a 4-byte length below 256
+        starts = starts[(a[starts + 2] == 0) & (a[starts + 3] == 0) & (a[starts + 4] == 0)]
+    at = starts + head + a[starts + 1]
+    at, bad = _after_put(a, at)
+    for _ in range(2):
+        step = _NUMBER_LEN[a[at]]
+        bad |= step == 0
+        at = at + step
+    for _ in range(2):
+        bad |= a[at] != 0x86    # TUPLE2
+        at, put_bad = _after_put(a, at + 1)
+        bad |= put_bad
+    keep = ~bad & (at <= width)
+    starts, ends = starts[keep], at[keep]
+    if not len(starts) or starts[0] != 0:
+        return i, 0
+    # A candidate inside a name or a float is almost never where another one ends: drop
+    # those first so that the chain is usually unbroken.
+    reached = np.zeros(width + 1, bool)
+    reached[ends] = True
+    reached[0] = True
+    linked = reached[starts]
+    starts, ends = starts[linked], ends[linked]
+    if (ends[:-1] == starts[1:]).all():     # one unbroken chain: the usual case
+        return i + int(ends[-1]), len(starts)
+    following = dict(zip(starts.tolist(), ends.tolist()))
+    at, count = 0, 0
+    while (nxt := following.get(at)) is not None:
+        at, count = nxt, count + 1
+    return i + at, count
+
+
+def _after_put(a: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions after the memo put at each `at`, and where there is no (small) put."""
+    step = _PUT_LEN[a[at]]
+    bad = (step == 0) | ((step == 5) & ((a[at + 3] != 0) | (a[at + 4] != 0)))
+    return at + step, bad
 
 
 def _small_index(text: bytes, limit: int) -> bool:

@@ -17,6 +17,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from carbon_compat import parsers
 from carbon_compat.parsers import (
     HostilePickle,
     parse_pickle,
@@ -288,3 +289,32 @@ def test_mutated_pickles_never_raise_except_hostile(rows, protocol, edits, cut):
         return
     observed(batch, rejects)
     assert math.isfinite(rejects.total())
+
+
+opcode_names = st.text(alphabet=st.sampled_from("GJKMqr.X\x86\x94\x8c(ea]" + "abc"), min_size=1, max_size=12)
+
+
+def scan_verdict(payload: bytes, element_runs: bool):
+    try:
+        return parsers._scan_opcodes(payload, element_runs=element_runs)
+    except HostilePickle as exc:
+        return ("hostile", str(exc))
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(st.one_of(names, opcode_names), timestamps,
+                               st.one_of(st.floats(allow_nan=False), st.integers(-2**40, 2**40))),
+                     min_size=1, max_size=40),
+       protocol=st.integers(0, pickle.HIGHEST_PROTOCOL),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=4),
+       cut=st.none() | st.integers(0, 10**6))
+def test_element_runs_give_the_opcode_walks_verdict(rows, protocol, edits, cut):
+    # The numpy shortcut over runs of elements must see exactly what the opcode-by-opcode
+    # walk sees, on intact and on damaged pickles (memo bombs, globals, truncation).
+    payload = bytearray(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol))
+    for position, byte in edits:
+        payload[position % len(payload)] = byte
+    if cut is not None:
+        payload = payload[: cut % (len(payload) + 1)]
+    payload = bytes(payload)
+    assert scan_verdict(payload, True) == scan_verdict(payload, False)
