@@ -12,6 +12,8 @@ killed is the documented loss window: at most one flush interval plus one store 
 from __future__ import annotations
 
 import logging
+import math
+import os
 import queue
 import threading
 import time
@@ -39,12 +41,14 @@ class IngestCounters:
     dropped: Counter = field(default_factory=Counter)   # store drops by reason
     write_errors: int = 0
     paused: int = 0                   # times ingestion paused for backpressure
+    disk_waits: int = 0               # times the writer held a batch for lack of disk space
 
     def snapshot(self) -> dict:
         return {"received": self.received, "committed": self.committed, "creates": self.creates,
                 "updates": self.updates, "update_seconds": self.update_seconds,
                 "rejects": Counter(self.rejects), "dropped": Counter(self.dropped),
-                "write_errors": self.write_errors, "paused": self.paused}
+                "write_errors": self.write_errors, "paused": self.paused,
+                "disk_waits": self.disk_waits}
 
 
 class RateLimitedLog:
@@ -66,12 +70,38 @@ class RateLimitedLog:
         self._next[reason] = now + self._period
 
 
+class DiskSpace:
+    """Is there room to write?  Free space of the data directory's filesystem against a
+    reserve, looked up at most once a second.
+
+    Why: head blocks are sparse memory maps, and a store into a hole of a full filesystem is
+    a SIGBUS, not an exception.  Holding writes while less than the reserve is free keeps
+    that from happening; the reserve is spent only on the final flush at shutdown.
+    """
+
+    def __init__(self, path, reserve_bytes: int, statvfs=os.statvfs, clock=time.monotonic):
+        self.path, self.reserve = path, reserve_bytes
+        self._statvfs, self._clock = statvfs, clock
+        self._checked, self._ok = -math.inf, True
+        self.free = 0
+
+    def ok(self) -> bool:
+        now = self._clock()
+        if now - self._checked >= 1.0:
+            st = self._statvfs(self.path)
+            self.free = st.f_bavail * st.f_frsize
+            self._ok, self._checked = self.free >= self.reserve, now
+        return self._ok
+
+
 class Ingest:
     """Batches points for the store and applies backpressure; reactor-thread API."""
 
     def __init__(self, store, reactor, *, flush_interval: float, flush_points: int,
-                 max_pending_points: int):
+                 max_pending_points: int, disk: DiskSpace | None = None):
         self.store = store
+        self.disk = disk
+        self._stopping = threading.Event()
         self.reactor = reactor
         self.counters = IngestCounters()
         self.flush_interval = flush_interval
@@ -107,6 +137,7 @@ class Ingest:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self.flush()
+        self._stopping.set()      # a writer holding a batch for disk space writes it now
         self._queue.put(None)
         self._writer.join()
 
@@ -195,12 +226,27 @@ class Ingest:
 
     # --------------------------------------------------------------- writer thread
 
+    def _wait_for_disk_space(self) -> None:
+        """Hold the batch while the disk is short of the reserve (pending points grow and the
+        sockets pause); at shutdown write it anyway, into the reserve."""
+        if self.disk is None or self.disk.ok():
+            return
+        self.counters.disk_waits += 1
+        log.error("disk space low: %d MB free in %s, reserve %d MB; holding writes (%d points pending)",
+                  self.disk.free >> 20, self.disk.path, self.disk.reserve >> 20, self._pending_points())
+        while not self._stopping.wait(1.0):
+            if self.disk.ok():
+                log.info("disk space back: %d MB free; writing again", self.disk.free >> 20)
+                return
+        log.warning("shutting down with the disk low: writing pending points into the reserve")
+
     def _write_loop(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
                 return
             names, ts, vals = item
+            self._wait_for_disk_space()
             started = time.perf_counter()
             try:
                 result = self.store.write(names, ts, vals)

@@ -19,7 +19,7 @@ from twisted.internet import task
 
 from tsdb import Store
 
-from .ingest import Ingest
+from .ingest import DiskSpace, Ingest
 from .protocols import CarbonFactory, PickleReceiver, PlaintextDatagram, PlaintextReceiver
 from .selfmetrics import SelfMetrics
 
@@ -90,7 +90,8 @@ class CarbonService:
         self.store = Store.open(cfg.server.data_dir, cfg.store_config())
         lim = cfg.limits
         self.ingest = Ingest(self.store, self.reactor, flush_interval=lim.flush_interval,
-                             flush_points=lim.flush_points, max_pending_points=lim.max_pending_points)
+                             flush_points=lim.flush_points, max_pending_points=lim.max_pending_points,
+                             disk=DiskSpace(self.store.root, cfg.storage.min_free_disk_mb << 20))
         self.ingest.start()
         self._listen()
         st = cfg.storage

@@ -56,6 +56,7 @@ class StorageSettings:
     aggregation_file: Path | None = None   # carbon storage-aggregation.conf; None = average, xff 0.5
     sync_interval: float = 1.0             # msync/fsync period: the power-loss window
     maintain_interval: float = 30.0        # how often to look for blocks to seal, fold, expire
+    min_free_disk_mb: int = 512            # below this free space the writer holds batches (see README)
 
 
 @dataclass(frozen=True)

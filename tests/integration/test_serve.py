@@ -189,3 +189,20 @@ def test_unknown_config_key_is_a_clear_error(tmp_path):
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "[limits] unknown key 'max_line_lenght'" in proc.stderr
+
+
+def test_low_disk_holds_writes_and_shutdown_spends_the_reserve(tmp_path, request):
+    # A reserve larger than any disk: the writer holds every batch (a store into a sparse
+    # memory map on a full filesystem would be a SIGBUS); SIGTERM still writes them all.
+    server = start_server(tmp_path, config="[storage]\nmin_free_disk_mb = 1000000000\n")
+    request.addfinalizer(lambda: server.proc.poll() is None and server.stop(signal.SIGKILL))
+    t = recent()
+    send_tcp(server.line_port, f"held.a 1 {t}\nheld.b 2 {t}\n".encode())
+    deadline = time.monotonic() + 10
+    while "disk space low" not in server.log() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "holding writes (2 points pending)" in server.log()
+    assert server.stop() == 0
+    assert stored(server, "held.a", t, t).tolist() == [1.0]
+    assert stored(server, "held.b", t, t).tolist() == [2.0]
+    assert "writing pending points into the reserve" in server.log()

@@ -11,7 +11,7 @@ import numpy as np
 from twisted.internet import task
 from twisted.internet.testing import StringTransport
 
-from carbon_compat.ingest import Ingest, RateLimitedLog
+from carbon_compat.ingest import DiskSpace, Ingest, RateLimitedLog
 from carbon_compat.parsers import Batch, Rejects
 from carbon_compat.selfmetrics import metric_values
 from tsdb import WriteResult
@@ -132,7 +132,7 @@ def test_store_failure_is_logged_and_the_writer_goes_on(caplog):
 
 def test_self_metric_values_are_interval_deltas_with_carbon_names():
     before = {"received": 10, "committed": 8, "creates": 1, "updates": 2, "update_seconds": 0.5,
-              "rejects": Counter(bad_line=1), "dropped": Counter(), "write_errors": 0, "paused": 0}
+              "rejects": Counter(bad_line=1), "dropped": Counter(), "write_errors": 0, "paused": 0, "disk_waits": 0}
     now = {"received": 30, "committed": 28, "creates": 3, "updates": 4, "update_seconds": 0.9,
            "rejects": Counter(bad_line=4), "dropped": Counter(too_old=2), "write_errors": 1, "paused": 1}
     v = metric_values(now, before, pending=7, connections=3, cpu_seconds=0.5, interval=10.0, rss_bytes=1000)
@@ -181,3 +181,52 @@ def test_sync_keeps_its_interval_while_a_long_maintenance_runs():
     keeper.stop()
     assert store.syncs >= 20
     assert store.aborted
+
+
+class FakeStatvfs:
+    def __init__(self, free_bytes: int):
+        self.free = free_bytes
+
+    def __call__(self, path):
+        return type("st", (), {"f_bavail": self.free // 4096, "f_frsize": 4096})()
+
+
+def test_disk_space_is_checked_against_the_reserve_at_most_once_a_second():
+    statvfs, clock = FakeStatvfs(10 << 20), [0.0]
+    disk = DiskSpace("/data", 5 << 20, statvfs=statvfs, clock=lambda: clock[0])
+    assert disk.ok()
+    statvfs.free = 1 << 20
+    assert disk.ok()            # cached
+    clock[0] = 1.0
+    assert not disk.ok() and disk.free == 1 << 20
+
+
+def test_writer_holds_batches_while_the_disk_is_low_and_writes_them_when_space_returns(caplog):
+    caplog.set_level(logging.INFO)
+    statvfs = FakeStatvfs(0)
+    disk = DiskSpace("/data", 1 << 20, statvfs=statvfs, clock=time.monotonic)
+    store = GatedStore()
+    ingest, reactor = make(store, flush_points=2, disk=disk)
+    ingest.submit(batch(2))
+    time.sleep(0.3)
+    assert store.writes == [] and ingest.pending == 2
+    statvfs.free = 2 << 20
+    deadline = time.monotonic() + 5
+    while not store.writes and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ingest.stop()
+    assert len(store.writes) == 1 and ingest.counters.committed == 2
+    assert ingest.counters.disk_waits == 1
+    assert "disk space low" in caplog.text and "disk space back" in caplog.text
+
+
+def test_shutdown_writes_held_batches_into_the_reserve(caplog):
+    disk = DiskSpace("/data", 1 << 20, statvfs=FakeStatvfs(0), clock=time.monotonic)
+    store = GatedStore()
+    ingest, reactor = make(store, flush_points=2, disk=disk)
+    ingest.submit(batch(2))
+    time.sleep(0.2)
+    assert store.writes == []
+    ingest.stop()
+    assert ingest.counters.committed == 2
+    assert "writing pending points into the reserve" in caplog.text
