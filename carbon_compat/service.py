@@ -84,6 +84,7 @@ class CarbonService:
         self.housekeeper: Housekeeper | None = None
         self.metrics: SelfMetrics | None = None
         self._metrics_loop = None
+        self.stop_hooks: list = []         # called first on shutdown (e.g. the HTTP API)
 
     def start(self) -> None:
         cfg = self.config
@@ -126,6 +127,8 @@ class CarbonService:
         from twisted.internet import defer
         log.info("shutting down: no new connections; draining open ones for %.1fs",
                  self.config.limits.shutdown_drain)
+        for hook in self.stop_hooks:
+            hook()
         for port in self.ports:
             _take_queued(port)
             port.stopListening()

@@ -78,8 +78,28 @@ def serve(args) -> int:
         if service.store is not None:
             service.store.close()
         return 1
+    if config.server.http_port:
+        _start_http(service, config, reactor)
     reactor.run(installSignalHandlers=False)
     return 0
+
+
+def _start_http(service, config, reactor) -> None:
+    """The Graphite HTTP API on the service's store; stopped first at shutdown."""
+    from zoneinfo import ZoneInfo
+
+    from render_api.handlers import RenderLimits
+    from render_api.http import GraphiteApi, make_site
+    from render_api.storage import StoreReader
+    r = config.render
+    api = GraphiteApi(StoreReader(service.store, r.max_series),
+                      RenderLimits(r.max_series, r.max_points, r.timeout), reactor,
+                      threads=r.threads, tz=ZoneInfo(r.tz))
+    api.start()
+    port = reactor.listenTCP(config.server.http_port, make_site(api), interface=config.server.bind)
+    logging.getLogger("strata.serve").info("listening for graphite http on %s:%d",
+                                           config.server.bind, port.getHost().port)
+    service.stop_hooks.append(lambda: (port.stopListening(), api.stop()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -60,6 +60,15 @@ class StorageSettings:
 
 
 @dataclass(frozen=True)
+class RenderConfig:
+    max_series: int = 10_000               # series one path expression may read
+    max_points: int = 20_000_000           # values one /render response may hold
+    timeout: float = 30.0                  # seconds a query may run before it is abandoned (503)
+    threads: int = 4                       # queries evaluated at once, off the reactor thread
+    tz: str = "UTC"                        # default time zone (graphite-web TIME_ZONE)
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     interval: float = 10.0                 # self-metrics period; 0 = off
     prefix: str = ""                       # default carbon.agents.<host>-a
@@ -71,6 +80,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     storage: StorageSettings = field(default_factory=StorageSettings)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    render: RenderConfig = field(default_factory=RenderConfig)
 
     def metrics_prefix(self) -> str:
         """carbon's self-metric prefix: carbon.agents.<hostname with . as _>-a."""
@@ -89,7 +99,7 @@ class Config:
 
 
 SECTIONS = {"server": ServerConfig, "limits": LimitsConfig, "storage": StorageSettings,
-            "metrics": MetricsConfig}
+            "metrics": MetricsConfig, "render": RenderConfig}
 
 
 def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> Config:
@@ -104,9 +114,18 @@ def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> 
         parts[section] = _section(cls, getattr(base, section), doc.pop(section, {}), section, problems, path)
     for extra in doc:
         problems.append(f"{path}: unknown section [{extra}]")
+    _check_tz(parts["render"].tz, path, problems)
     if problems:
         raise ConfigFileError("\n".join(problems))
     return Config(**parts)
+
+
+def _check_tz(name: str, path, problems: list[str]) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"{path}: [render] tz = {name!r} is not a known time zone")
 
 
 def _read_toml(path: Path) -> dict:

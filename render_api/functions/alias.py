@@ -1,0 +1,1 @@
+"""Render functions: alias (being written)."""

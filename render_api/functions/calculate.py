@@ -1,0 +1,1 @@
+"""Render functions: calculate (being written)."""

@@ -1,0 +1,1 @@
+"""Render functions: combine (being written)."""

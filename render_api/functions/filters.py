@@ -1,0 +1,1 @@
+"""Render functions: filters (being written)."""

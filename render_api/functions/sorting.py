@@ -1,0 +1,1 @@
+"""Render functions: sorting (being written)."""

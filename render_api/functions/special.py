@@ -1,0 +1,1 @@
+"""Render functions: special (being written)."""

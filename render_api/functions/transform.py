@@ -1,0 +1,1 @@
+"""Render functions: transform (being written)."""

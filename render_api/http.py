@@ -1,0 +1,142 @@
+"""twisted.web front of the Graphite HTTP API: routing, parameters, threads, bytes.
+
+What: one resource that maps graphite-web's URLs to the handlers, merges query-string and
+body parameters (form-encoded, multipart or a JSON object, as Grafana sends), runs the
+handler in a bounded thread pool and writes its Response.  Why threads: the reactor thread
+also reads the Carbon sockets; a slow dashboard must never hold it (numpy and the store's
+I/O release the GIL for most of a render).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
+
+from twisted.internet.threads import deferToThreadPool
+from twisted.python.threadpool import ThreadPool
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site
+
+from . import handlers
+from .handlers import Params, RenderLimits, Response
+from .storage import StoreReader
+
+log = logging.getLogger("strata.http")
+
+
+class GraphiteApi(Resource):
+    isLeaf = True
+
+    def __init__(self, reader: StoreReader, limits: RenderLimits, reactor, threads: int = 4,
+                 tz: ZoneInfo | None = None):
+        super().__init__()
+        self.reader, self.limits, self.reactor = reader, limits, reactor
+        self.tz = tz or ZoneInfo("UTC")
+        self.pool = ThreadPool(minthreads=1, maxthreads=threads, name="strata-render")
+
+    def start(self) -> None:
+        self.pool.start()
+
+    def stop(self) -> None:
+        self.pool.stop()
+
+    def route(self, path: str):
+        """The handler call for a URL path, or None (404)."""
+        path = path.rstrip("/") or "/"
+        if path == "/render":
+            return lambda p: handlers.render(p, self.reader, self.limits, time.time(), self.tz)
+        if path in ("/metrics/find", "/metrics"):
+            return lambda p: handlers.find(p, self.reader)
+        if path == "/metrics/expand":
+            return lambda p: handlers.expand(p, self.reader)
+        if path == "/metrics/index.json":
+            return lambda p: handlers.index_json(p, self.reader)
+        if path == "/functions":
+            return lambda p: handlers.functions(p)
+        if path.startswith("/functions/"):
+            name = path[len("/functions/"):]
+            return lambda p: handlers.functions(p, name)
+        if path == "/version":
+            return lambda p: handlers.version()
+        return None
+
+    def render(self, request):
+        path = request.path.decode("utf-8", "replace")
+        call = self.route(path)
+        if call is None:
+            self._write(request, handlers.json_error(404, f"no such endpoint: {path}"))
+            return NOT_DONE_YET
+        if path.rstrip("/").startswith("/functions") and request.method not in (b"GET", b"HEAD"):
+            self._write(request, handlers.json_error(405, "method not allowed"))
+            return NOT_DONE_YET
+        try:
+            params = request_params(request)
+        except ValueError as exc:
+            self._write(request, handlers.json_error(400, f"unreadable request body: {exc}"))
+            return NOT_DONE_YET
+        started = time.monotonic()
+        d = deferToThreadPool(self.reactor, self.pool, call, params)
+        d.addCallback(self._done, request, path, started)
+        d.addErrback(self._failed, request, path)
+        return NOT_DONE_YET
+
+    def _done(self, response: Response, request, path: str, started: float) -> None:
+        log.debug("%s %s %d in %.1f ms", request.method.decode(), path, response.status,
+                  (time.monotonic() - started) * 1000)
+        self._write(request, response)
+
+    def _failed(self, failure, request, path: str) -> None:
+        log.error("%s failed: %s", path, failure.getErrorMessage(), exc_info=failure.value)
+        self._write(request, handlers.json_error(500, failure.getErrorMessage()))
+
+    @staticmethod
+    def _write(request, response: Response) -> None:
+        if request._disconnected or request.finished:
+            return
+        request.setResponseCode(response.status)
+        request.setHeader(b"Content-Type", response.content_type.encode())
+        for k, v in response.headers.items():
+            request.setHeader(k.encode(), v.encode())
+        request.write(response.body)
+        request.finish()
+
+
+def request_params(request) -> Params:
+    """GET and POST parameters merged (lists append), including a JSON object body."""
+    params: Params = {}
+    for key, values in (request.args or {}).items():
+        params.setdefault(_text(key), []).extend(_text(v) for v in values)
+    ctype = (request.getHeader(b"content-type") or "").split(";")[0].strip().lower()
+    if request.method == b"POST" and ctype == "application/json":
+        body = request.content.read()
+        if body.strip():
+            for key, value in _json_object(body).items():
+                values = value if isinstance(value, list) else [value]
+                params.setdefault(key, []).extend(str(v) for v in values)
+    elif request.method == b"POST" and not ctype and request.content is not None:
+        # a body without a content type: read it as a form (some clients send query=... bare)
+        body = request.content.read().decode("utf-8", "replace")
+        for key, values in parse_qs(body, keep_blank_values=True).items():
+            params.setdefault(key, []).extend(values)
+    return params
+
+
+def _json_object(body: bytes) -> dict:
+    obj = json.loads(body)
+    if not isinstance(obj, dict):
+        raise ValueError("a JSON body must be an object")
+    return obj
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def make_site(api: GraphiteApi) -> Site:
+    site = Site(api)
+    site.noisy = False
+    site.displayTracebacks = False
+    return site
