@@ -142,34 +142,41 @@ def _cache_headers(params: Params) -> dict[str, str]:
 
 # ------------------------------------------------------------------------------ /metrics
 
-def find(params: Params, reader: StoreReader) -> Response:
+def find(params: Params, reader: StoreReader, accept: str | None = None) -> Response:
     query = last(params, "query")
     if not query:
         return Response(400, b"Missing required parameter 'query'", "text/plain")
     fmt = last(params, "format", "treejson")
-    matches = reader.find(query)
+    pattern = findfmt.completer_query(query, "automatic_variants" in params) if fmt == "completer" else query
     try:
-        body, ctype = findfmt.find_body(matches, query, fmt, params)
-    except findfmt.UnsupportedFormat as exc:
-        return Response(400, str(exc).encode(), "text/plain")
+        body, ctype = findfmt.find_body(
+            reader.find(pattern), fmt, query=query, wildcards=last(params, "wildcards") == "1",
+            position=_int(last(params, "position"), -1), jsonp=last(params, "jsonp"),
+            pretty=bool(last(params, "pretty")), accept=accept)
+    except findfmt.InvalidFindFormat:
+        return Response(400, b"Invalid value for 'format' parameter", "text/plain")
     return Response(200, body, ctype, {"Pragma": "no-cache", "Cache-Control": "no-cache"})
 
 
 def expand(params: Params, reader: StoreReader) -> Response:
     queries = params.get("query", []) + params.get("query[]", [])
-    leaves_only = last(params, "leavesOnly") == "1"
-    results = {}
-    for q in queries:
-        matches = reader.find(q)
-        results[q] = sorted({p for p, leaf in matches if leaf or not leaves_only})
-    body, ctype = findfmt.expand_body(results, group_by_expr=last(params, "groupByExpr") == "1",
-                                      jsonp=last(params, "jsonp"))
+    body, ctype = findfmt.expand_body(
+        [(q, reader.find(q)) for q in queries], leaves_only=last(params, "leavesOnly") == "1",
+        group_by_expr=last(params, "groupByExpr") == "1", jsonp=last(params, "jsonp"),
+        pretty=bool(last(params, "pretty")))
     return Response(200, body, ctype)
 
 
 def index_json(params: Params, reader: StoreReader) -> Response:
     body, ctype = findfmt.index_body(reader.expand("**"), jsonp=last(params, "jsonp"))
     return Response(200, body, ctype)
+
+
+def _int(text: str | None, default: int) -> int:
+    try:
+        return int(text) if text is not None else default
+    except ValueError:
+        return default
 
 
 # ------------------------------------------------------------------------------ /functions

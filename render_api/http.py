@@ -43,13 +43,13 @@ class GraphiteApi(Resource):
     def stop(self) -> None:
         self.pool.stop()
 
-    def route(self, path: str):
+    def route(self, path: str, accept: str | None = None):
         """The handler call for a URL path, or None (404)."""
         path = path.rstrip("/") or "/"
         if path == "/render":
             return lambda p: handlers.render(p, self.reader, self.limits, time.time(), self.tz)
         if path in ("/metrics/find", "/metrics"):
-            return lambda p: handlers.find(p, self.reader)
+            return lambda p: handlers.find(p, self.reader, accept)
         if path == "/metrics/expand":
             return lambda p: handlers.expand(p, self.reader)
         if path == "/metrics/index.json":
@@ -65,7 +65,8 @@ class GraphiteApi(Resource):
 
     def render(self, request):
         path = request.path.decode("utf-8", "replace")
-        call = self.route(path)
+        accept = request.getHeader(b"accept")
+        call = self.route(path, accept.decode("latin-1") if isinstance(accept, bytes) else accept)
         if call is None:
             self._write(request, handlers.json_error(404, f"no such endpoint: {path}"))
             return NOT_DONE_YET

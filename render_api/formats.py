@@ -1,0 +1,217 @@
+"""The /render data formats: a list of series in, response body bytes and content type out.
+
+What: json (and jsonp), csv, raw, pickle, msgpack, dygraph and rickshaw bodies byte for byte
+as graphite-web 1.1.10 writes them (render/views.py renderView*), including its textual
+NaN/Infinity patching of json, the json-only maxDataPoints and noNullPoints, and the cluster
+shape of pickle/msgpack (`getInfo` dicts, no tags). Images (png, svg, pdf) are not data
+formats and are refused with `UnsupportedFormat`.
+Why pure: the HTTP layer owns parameters, headers and caching; this module only serialises.
+
+Values are float64 with NaN for null. A series whose values array has an integer dtype is
+printed with ints, as graphite-web prints the ints some functions (countSeries) produce.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import pickle
+from datetime import datetime, tzinfo
+
+import msgpack
+import numpy as np
+
+from .consolidate import apply_max_data_points, consolidated, consolidated_values
+from .series import Series
+
+DATA_FORMATS = ("json", "csv", "raw", "pickle", "msgpack", "dygraph", "rickshaw")
+
+JSON = "application/json"
+JAVASCRIPT = "text/javascript"
+
+# Consolidations that keep ints ints in graphite-web (average divides, giving a float).
+_INT_PRESERVING = ("sum", "max", "min", "first", "last")
+
+
+class UnsupportedFormat(ValueError):
+    """The format is not one graphite-web returns as data (images or unknown)."""
+
+
+def render(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
+           max_data_points: int | None = None, no_null_points: bool = False,
+           jsonp: str | None = None, pretty: bool = False) -> tuple[bytes, str]:
+    """The body and content type graphite-web answers /render with for `format=fmt`.
+
+    `jsonp` is the callback when the request had a `jsonp` parameter (even empty) and
+    applies to json, dygraph and rickshaw; `max_data_points` and `no_null_points` only
+    change the json body, as in graphite-web.
+    """
+    if fmt == "json":
+        text = json_text(series_list, max_data_points, no_null_points, pretty)
+        return _javascript(text, jsonp)
+    if fmt == "dygraph":
+        return _javascript(dygraph_text(series_list), jsonp)
+    if fmt == "rickshaw":
+        return _javascript(rickshaw_text(series_list, pretty), jsonp)
+    if fmt == "csv":
+        return csv_text(series_list, tz).encode("utf-8"), "text/csv"
+    if fmt == "raw":
+        return raw_text(series_list).encode("utf-8"), "text/plain"
+    if fmt == "pickle":
+        return pickle_body(series_list), "application/pickle"
+    if fmt == "msgpack":
+        return msgpack_body(series_list), "application/x-msgpack"
+    raise UnsupportedFormat(f"format {fmt!r} is not a data format")
+
+
+def _javascript(text: str, jsonp: str | None) -> tuple[bytes, str]:
+    if jsonp is None:
+        return text.encode("utf-8"), JSON
+    return f"{jsonp}({text})".encode(), JAVASCRIPT
+
+
+def _is_integral(series: Series) -> bool:
+    return series.values.dtype.kind in "iu" and (
+        series.values_per_point <= 1 or series.consolidation in _INT_PRESERVING)
+
+
+def python_values(series: Series, values: np.ndarray) -> list:
+    """`values` as the Python objects graphite-web holds: None for null, ints for an
+    integral series, floats otherwise."""
+    nulls = np.isnan(values)
+    if _is_integral(series):
+        out = np.where(nulls, 0, values).astype(np.int64).astype(object)
+    else:
+        out = values.astype(object)
+    out[nulls] = None
+    return out.tolist()
+
+
+def json_text(series_list: list[Series], max_data_points: int | None = None,
+              no_null_points: bool = False, pretty: bool = False) -> str:
+    """renderViewJson's body: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...]."""
+    entries = []
+    # graphite-web answers [] unless at least one series has a value (`any(data)`).
+    if any(len(s) for s in series_list):
+        if max_data_points is not None:
+            series_list = apply_max_data_points(series_list, max_data_points)
+        for series in series_list:
+            stamps, values = consolidated(series)
+            if no_null_points:
+                keep = ~np.isnan(values)
+                stamps, values = stamps[keep], values[keep]
+                if not len(values):
+                    continue
+            points = list(zip(python_values(series, values), stamps.tolist()))
+            tags = {k: str(v) for k, v in series.tags.items()}
+            entries.append({"target": series.name, "tags": tags, "datapoints": points})
+    text = json.dumps(entries, indent=2 if pretty else None)
+    # graphite-web patches the dumped text, names included, rather than the values.
+    return text.replace("NaN,", "null,").replace("Infinity,", "1e9999,")
+
+
+def csv_text(series_list: list[Series], tz: tzinfo) -> str:
+    """renderViewCsv's body: excel-dialect rows `name,YYYY-MM-DD HH:MM:SS,value` in `tz`.
+
+    Rows are timed start + i * step even for a series with valuesPerPoint > 1, as in
+    graphite-web.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, dialect="excel")
+    for series in series_list:
+        values = python_values(series, consolidated_values(series))
+        stamps = series.start + series.step * np.arange(len(values), dtype=np.int64)
+        # zoneinfo exposes no transition table to vectorise over, so each time is
+        # converted on its own; csv is a rarely used, human-sized format.
+        times = [datetime.fromtimestamp(t, tz).strftime("%Y-%m-%d %H:%M:%S")
+                 for t in stamps.tolist()]
+        writer.writerows((series.name, t, v) for t, v in zip(times, values))
+    return out.getvalue()
+
+
+def raw_text(series_list: list[Series]) -> str:
+    """renderViewRaw's body: `name,start,end,step|v1,v2,...` per series, values by repr."""
+    lines = []
+    for series in series_list:
+        values = python_values(series, consolidated_values(series))
+        head = f"{series.name},{int(series.start)},{int(series.end)},{int(series.step)}|"
+        lines.append(head + ",".join(map(repr, values)) + "\n")
+    return "".join(lines)
+
+
+def series_info(series: Series) -> dict:
+    """TimeSeries.getInfo: the dict a cluster frontend unpickles (no tags)."""
+    return {
+        "name": series.name,
+        "start": int(series.start),
+        "end": int(series.end),
+        "step": int(series.step),
+        "values": python_values(series, consolidated_values(series)),
+        "pathExpression": series.path_expression,
+        "valuesPerPoint": int(series.values_per_point),
+        "consolidationFunc": series.consolidation,
+        "xFilesFactor": float(series.xff),
+    }
+
+
+def pickle_body(series_list: list[Series]) -> bytes:
+    """renderViewPickle's body: the getInfo dicts at the highest pickle protocol.
+
+    The pickler writes a string met twice as a reference, so the bytes follow string
+    identity: as in graphite-web, a function-built series whose path expression *is* its
+    name shares it, while a fetched series holds the pattern and the store's path as two
+    objects. The unpickled value is the same either way.
+    """
+    return pickle.dumps([series_info(s) for s in series_list], protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def msgpack_body(series_list: list[Series]) -> bytes:
+    """renderViewMsgPack's body: the getInfo dicts as msgpack with the bin type."""
+    return msgpack.packb([series_info(s) for s in series_list], use_bin_type=True)
+
+
+def dygraph_text(series_list: list[Series]) -> str:
+    """renderViewDygraph's body: `{"labels" : [...], "data" : [[<ts>000, v, ...], ...]}`.
+
+    Rows are the first series' timestamps. graphite-web fails (500) when a later series
+    has more points than that (IndexError) or fewer (a row too short for its template);
+    here extra points are dropped and missing ones printed as null.
+    """
+    if not series_list:
+        return "{}"
+    first = series_list[0]
+    stamps = range(first.start, first.end, first.step)
+    columns = [_dygraph_cells(s, len(stamps)) for s in series_list]
+    rows = [f"[{ts}000" + "".join(", " + col[i] for col in columns) + "]"
+            for i, ts in enumerate(stamps)]
+    labels = json.dumps(["Time"] + [s.name for s in series_list])
+    return f'{{"labels" : {labels}, "data" : [{", ".join(rows)}]}}'
+
+
+def _dygraph_cells(series: Series, rows: int) -> list[str]:
+    values = python_values(series, consolidated_values(series))[:rows]
+    cells = ["null" if v is None else _dygraph_number(v) for v in values]
+    return cells + ["null"] * (rows - len(cells))
+
+
+def _dygraph_number(value) -> str:
+    if isinstance(value, float) and math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    return str(value)
+
+
+def rickshaw_text(series_list: list[Series], pretty: bool = False) -> str:
+    """renderViewRickshaw's body: [{"target", "datapoints": [{"x": ts, "y": v}, ...]}].
+
+    Timestamps are range(start, end, step) whatever valuesPerPoint is, and infinities are
+    left as bare `Infinity` (graphite-web does not patch this body).
+    """
+    entries = []
+    for series in series_list:
+        values = python_values(series, consolidated_values(series))
+        stamps = range(series.start, series.end, series.step)
+        points = [{"x": x, "y": y} for x, y in zip(stamps, values)]
+        entries.append({"target": series.name, "datapoints": points})
+    return json.dumps(entries, indent=2 if pretty else None)
