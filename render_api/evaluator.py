@@ -10,14 +10,17 @@ callable, so it is tested with plain lists of series, and the HTTP layer only se
 from __future__ import annotations
 
 import inspect
+import logging
 from dataclasses import replace
 from typing import Any, Callable
 
 from . import functions  # noqa: F401 (registers the library)
 from .context import RequestContext
 from .grammar import Call, Literal, PathExpr, Template, apply_templates, parse_target, path_expressions
-from .registry import REGISTRY
+from .registry import REGISTRY, ParamError
 from .series import Series
+
+log = logging.getLogger("strata.render")
 
 Fetch = Callable[[str, int, int], list[Series]]
 
@@ -75,6 +78,12 @@ def _call(node: Call, ctx: RequestContext, prefetched: dict[str, list[Series]]) 
         return [s.copy() for s in prefetched.get(node.text, [])]
     args = [_evaluate(a, ctx, prefetched) for a in node.args]
     kwargs = {k: _evaluate(v, ctx, prefetched) for k, v in node.kwargs}
+    try:
+        args, kwargs = fn.validate(node.name, args, kwargs)
+    except ParamError as exc:
+        # graphite-web only logs this (ENFORCE_INPUT_VALIDATION = False) and calls the
+        # function with the arguments as given
+        log.info("validation: %s", exc)
     try:
         inspect.signature(fn.call).bind(ctx, *args, **kwargs)
     except TypeError as exc:   # wrong number or names of arguments: the client's mistake
