@@ -110,7 +110,7 @@ def request_params(request) -> Params:
     params: Params = {}
     for key, values in (request.args or {}).items():
         params.setdefault(_text(key), []).extend(_text(v) for v in values)
-    ctype = (request.getHeader(b"content-type") or "").split(";")[0].strip().lower()
+    ctype = _text(request.getHeader(b"content-type") or b"").split(";")[0].strip().lower()
     if request.method == b"POST" and ctype == "application/json":
         body = request.content.read()
         if body.strip():
@@ -136,8 +136,16 @@ def _text(value) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
 
 
+class _QuietSite(Site):
+    """No access log line per request (a dashboard refresh is dozens); requests are
+    logged at DEBUG by the API, errors at ERROR."""
+
+    noisy = False
+    displayTracebacks = False
+
+    def log(self, request) -> None:
+        pass
+
+
 def make_site(api: GraphiteApi) -> Site:
-    site = Site(api)
-    site.noisy = False
-    site.displayTracebacks = False
-    return site
+    return _QuietSite(api)
