@@ -13,7 +13,7 @@ GAPPY = "golden.gappy.gauge"
 FUNCTION_TARGETS = [
     # Combine
     f"sumSeries({CPU})", f"sum({CPU})", f"averageSeries({CPU})", f"avg({CPU},{GAPPY})",
-    f"maxSeries({CPU})", f"minSeries({CPU})", f"diffSeries({CPU})", f"multiplySeries(golden.web1.cpu.*)",
+    f"maxSeries({CPU})", f"minSeries({CPU})", f"diffSeries({CPU})", "multiplySeries(golden.web1.cpu.*)",
     f"stddevSeries({CPU})", f"rangeOfSeries({CPU})", f"countSeries({CPU})", "countSeries()",
     f"aggregate({CPU},'median')", f"aggregate({ALL_CPU},'avg_zero')", f"aggregate({CPU},'sum',0.8)",
     f"aggregate({CPU},'diff')", f"aggregate({CPU},'last')", f"sumSeries({GAPPY},golden.sparse.gauge)",

@@ -445,7 +445,7 @@ def relay_lines(t: int) -> tuple[bytes, dict[str, dict[int, float]]]:
         f"relay.tabs\t11\t{t}",
         f"relay.crlf 12 {t}\r",
         f"relay.nan nan {t}",                            # relay passes it; carbon drops it
-        f"relay.no_ts 13",                               # relay passes it; carbon: bad line
+        "relay.no_ts 13",                               # relay passes it; carbon: bad line
         f"relay.extra 14 {t} x",                         # relay passes it; carbon: bad line
         "nospace",                                       # the relay drops it
     ]

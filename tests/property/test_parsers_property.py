@@ -271,6 +271,16 @@ def test_random_bytes_never_raise_from_pickle_except_hostile(data):
     observed(batch, rejects)
 
 
+def mutated(payload: bytes, edits: list[tuple[int, int]], cut: int | None) -> bytes:
+    """`payload` with bytes overwritten at (position mod length) and optionally cut short."""
+    out = bytearray(payload)
+    for position, byte in edits:
+        out[position % len(out)] = byte
+    if cut is not None:
+        out = out[: cut % (len(out) + 1)]
+    return bytes(out)
+
+
 @SETTINGS
 @given(rows=st.lists(st.tuples(names, timestamps, values), min_size=1, max_size=10),
        protocol=st.integers(0, pickle.HIGHEST_PROTOCOL),
@@ -278,13 +288,9 @@ def test_random_bytes_never_raise_from_pickle_except_hostile(data):
                       max_size=4),
        cut=st.none() | st.integers(0, 10**6))
 def test_mutated_pickles_never_raise_except_hostile(rows, protocol, edits, cut):
-    payload = bytearray(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol))
-    for position, byte in edits:
-        payload[position % len(payload)] = byte
-    if cut is not None:
-        payload = payload[: cut % (len(payload) + 1)]
+    payload = mutated(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol), edits, cut)
     try:
-        batch, rejects = parse_pickle(bytes(payload), NOW)
+        batch, rejects = parse_pickle(payload, NOW)
     except HostilePickle:
         return
     observed(batch, rejects)
@@ -311,10 +317,5 @@ def scan_verdict(payload: bytes, element_runs: bool):
 def test_element_runs_give_the_opcode_walks_verdict(rows, protocol, edits, cut):
     # The numpy shortcut over runs of elements must see exactly what the opcode-by-opcode
     # walk sees, on intact and on damaged pickles (memo bombs, globals, truncation).
-    payload = bytearray(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol))
-    for position, byte in edits:
-        payload[position % len(payload)] = byte
-    if cut is not None:
-        payload = payload[: cut % (len(payload) + 1)]
-    payload = bytes(payload)
+    payload = mutated(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol), edits, cut)
     assert scan_verdict(payload, True) == scan_verdict(payload, False)

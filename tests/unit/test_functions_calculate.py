@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 
 import render_api.functions  # noqa: F401 (registers the library)
-from render_api.context import RequestContext
 from render_api.functions.calculate import reduce_rows, reduce_values
 from render_api.registry import REGISTRY
-from render_api.series import Series, series_from_values
+from tests.unit.function_harness import check_recorded_case, _recorded, _run
 
 # bootstrapped series as the fake evaluate returns it (from 1000-bootstrap)
 BOOT = ("a.m", 950, 10, [1.0, 2.0, None, 4.0, 8.0, None, None, None, 3.0, 5.0, 7.0, -2.0, 0.5, None, 6.0])
@@ -95,40 +94,9 @@ EDGE_CASES = [
 ]
 
 
-def _series(spec) -> Series:
-    name, start, step, values = spec[:4]
-    extra = {"xff": spec[4]} if len(spec) > 4 else {}
-    return series_from_values(name, start, step, [math.nan if v is None else v for v in values], **extra)
-
-
-def _run(fname, inputs, args=(), kwargs=None, context=None):
-    """Call a registered function as the evaluator would, with a fake ctx whose `evaluate`
-    returns the context's prepared series and records the frames it was asked for."""
-    context = context or {}
-    frames = []
-
-    def evaluate(ctx, target):
-        frames.append((ctx.start, ctx.end))
-        return [_series(s) for s in context.get("refetched", [])]
-
-    ctx = RequestContext(start=context.get("start", 1000), end=context.get("end", 1300), now=2000,
-                         evaluate=evaluate)
-    args = [[_series(s) for s in a] if isinstance(a, list) else a for a in args]
-    result = REGISTRY[fname].call(ctx, [_series(s) for s in inputs], *args, **(kwargs or {}))
-    return result, frames
-
-
-def _recorded(s: Series):
-    values = [None if math.isnan(v) else v for v in s.values.tolist()]
-    return (s.name, s.start, s.end, s.step, values, s.tags, s.path_expression)
-
-
 @pytest.mark.parametrize("case", CASES + EDGE_CASES, ids=lambda c: c[0])
 def test_matches_graphite_web(case):
-    _, fname, inputs, args, kwargs, context, expected, frames = case
-    result, asked = _run(fname, inputs, args, kwargs, context)
-    assert [_recorded(s) for s in result] == expected
-    assert asked == frames
+    check_recorded_case(case)
 
 
 def test_bootstrap_uses_the_largest_step_of_the_input():

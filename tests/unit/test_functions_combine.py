@@ -9,7 +9,6 @@ groupByNodes, groupByTags, percentileOfSeries, countSeries) over its TimeSeries;
 
 from __future__ import annotations
 
-from typing import NamedTuple
 
 import numpy as np
 import pytest
@@ -23,53 +22,7 @@ from render_api.registry import REGISTRY
 from render_api.series import Series
 
 
-def S(name, start, step, values, cf="average", xff=0.0, pe=""):
-    """A fetched-style input series (values None = null); built fresh for every test."""
-    return lambda: Series(name, start, start + step * len(values), step,
-                          np.array([np.nan if v is None else v for v in values], dtype=float),
-                          consolidation=cf, xff=xff, path_expression=pe)
-
-
-class R(NamedTuple):
-    """An expected output series as graphite-web 1.1.10 returned it."""
-    name: str
-    start: int
-    end: int
-    step: int
-    values: list
-    tags: dict
-    path_expression: str
-
-
-class Error(NamedTuple):
-    message: str        # graphite-web's InputParameterError text (without "Invalid parameters")
-
-
-def build(arg):
-    if callable(arg):
-        return arg()
-    if isinstance(arg, list):
-        return [build(a) for a in arg]
-    return arg
-
-
-def observed(series: Series) -> R:
-    return R(series.name, series.start, series.end, series.step,
-             [None if np.isnan(v) else float(v) for v in series.values], dict(series.tags),
-             series.path_expression)
-
-
-def run_case(fname, args, opts, expected):
-    ctx = RequestContext(0, opts.get("end", 100), opts.get("end", 100), xff=opts.get("xff", 0.0))
-    call = REGISTRY[fname].call
-    if isinstance(expected, Error):
-        with pytest.raises(InputParameterError) as info:
-            call(ctx, *build(args))
-        assert str(info.value) == expected.message
-        return
-    got = [observed(s) for s in call(ctx, *build(args))]
-    # values compared exactly: the reducers add in graphite-web's order
-    assert got == expected
+from tests.unit.function_harness import Error, R, S, build, observed, run_case  # noqa: F401
 
 
 # graphite-web aggregate()/sumSeries()... over normalize() and izip_longest rows

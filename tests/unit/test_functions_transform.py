@@ -9,7 +9,6 @@ is clearly wrong are separate tests that say what it does and what we do instead
 from __future__ import annotations
 
 import math
-from zoneinfo import ZoneInfo
 
 import numpy as np
 import pytest
@@ -17,7 +16,7 @@ import pytest
 import render_api.functions  # noqa: F401 (registers the library)
 from render_api.context import RequestContext
 from render_api.registry import REGISTRY
-from render_api.series import Series, series_from_values
+from tests.unit.function_harness import _recorded, _run, _series
 
 A = ("a.b", 1000, 10, [1.0, None, 3.0, -4.0, 5.5, None])
 LOGS = ("a.log", 1000, 10, [100.0, 0.0, -1.0, None, 8.0, 1.0, 0.5])
@@ -187,34 +186,6 @@ EDGE_CASES = [
   ('hit_align_hour', 'hitcount', [DST], ('2h', True), {}, {'start': 1719793807, 'end': 1719801000, 'refetched': [DST], 'tz': 'Europe/Berlin'},
    [('hitcount(a.b, "2h", true)', 1000, 15400, 7200, [10800.0, None], {'name': 'a.b', 'hitcount': '2h'}, 'hitcount(a.b, "2h", true)')], [(1719792000, 1719801000)]),
 ]
-
-
-def _series(spec) -> Series:
-    name, start, step, values = spec[:4]
-    extra = {"xff": spec[4]} if len(spec) > 4 else {}
-    return series_from_values(name, start, step, [math.nan if v is None else v for v in values], **extra)
-
-
-def _run(fname, inputs, args=(), kwargs=None, context=None):
-    """Call a registered function as the evaluator would, with a fake ctx whose `evaluate`
-    returns the context's prepared series and records the frames it was asked for."""
-    context = context or {}
-    frames = []
-
-    def evaluate(ctx, target):
-        frames.append((ctx.start, ctx.end))
-        return [_series(s) for s in context.get("refetched", [])]
-
-    ctx = RequestContext(start=context.get("start", 1000), end=context.get("end", 1300), now=2000,
-                         tz=ZoneInfo(context.get("tz", "UTC")), evaluate=evaluate)
-    args = [[_series(s) for s in a] if isinstance(a, list) else a for a in args]
-    result = REGISTRY[fname].call(ctx, [_series(s) for s in inputs], *args, **(kwargs or {}))
-    return result, frames
-
-
-def _recorded(s: Series):
-    values = [None if math.isnan(v) else v for v in s.values.tolist()]
-    return (s.name, s.start, s.end, s.step, values, s.tags, s.path_expression)
 
 
 def _expected(fname, expected):

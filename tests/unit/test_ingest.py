@@ -12,7 +12,7 @@ from twisted.internet import task
 from twisted.internet.testing import StringTransport
 
 from carbon_compat.ingest import DiskSpace, Ingest, RateLimitedLog
-from carbon_compat.parsers import Batch, Rejects
+from carbon_compat.parsers import Batch
 from carbon_compat.selfmetrics import metric_values
 from tsdb import WriteResult
 
