@@ -71,9 +71,9 @@ def render(params: Params, reader: StoreReader, limits: RenderLimits, clock: flo
         return _bad_request(str(exc), targets)
     fmt = _format(params)
     deadline = time.monotonic() + limits.timeout
-    ctx = RequestContext(start=start, end=end, now=now, tz=tz, xff=_float(last(params, "xFilesFactor"), 0.0),
-                         template=_template(params), local=last(params, "local") == "1",
-                         fetch=_fetcher(reader, now, _float(last(params, "xFilesFactor"), 0.0), deadline))
+    xff = _float(last(params, "xFilesFactor"), 0.0)
+    ctx = RequestContext(start=start, end=end, now=now, tz=tz, xff=xff, template=_template(params),
+                         local=last(params, "local") == "1", fetch=_fetcher(reader, now, xff, deadline))
     try:
         series = evaluate(targets, ctx)
     except (InputError, GrammarError, ValueError) as exc:
