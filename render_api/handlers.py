@@ -18,7 +18,7 @@ from . import attime, findfmt, formats
 from .context import RequestContext
 from .evaluator import InputError, evaluate
 from .grammar import GrammarError
-from .registry import GROUPS, REGISTRY
+from .registry import REGISTRY
 from .storage import QueryTooLarge, StoreReader
 
 GRAPHITE_VERSION = "1.1.10"
@@ -228,5 +228,5 @@ def version() -> Response:
     return Response(200, GRAPHITE_VERSION.encode(), "text/html")
 
 
-__all__ = ["GROUPS", "RenderLimits", "Response", "expand", "find", "functions", "index_json", "render",
+__all__ = ["RenderLimits", "Response", "expand", "find", "functions", "index_json", "render",
            "version"]
