@@ -37,7 +37,6 @@ import itertools
 import math
 import pickle
 import pickletools
-import re
 import reprlib
 import struct
 from dataclasses import dataclass, field
