@@ -59,3 +59,13 @@ def test_carbon_schema_files_feed_the_store(tmp_path):
 def test_metrics_prefix_follows_carbon():
     assert Config().metrics_prefix().startswith("carbon.agents.")
     assert Config().metrics_prefix().endswith("-a")
+
+
+def test_render_section_and_unknown_time_zone(tmp_path):
+    cfg = tmp_path / "strata.toml"
+    cfg.write_text('[render]\nmax_series = 50\ntz = "Europe/Berlin"\n')
+    render = load(cfg).render
+    assert (render.max_series, render.tz, render.timeout) == (50, "Europe/Berlin", 30.0)
+    cfg.write_text('[render]\ntz = "Mars/Olympus"\n')
+    with pytest.raises(ConfigFileError, match="Mars/Olympus.*not a known time zone"):
+        load(cfg)
