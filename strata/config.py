@@ -57,6 +57,7 @@ class StorageSettings:
     sync_interval: float = 1.0             # msync/fsync period: the power-loss window
     maintain_interval: float = 30.0        # how often to look for blocks to seal, fold, expire
     min_free_disk_mb: int = 512            # below this free space the writer holds batches (see README)
+    read_cache_mb: int = 256               # decoded sealed rows kept for reads (per process reading)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,8 @@ class Config:
                                       else default_aggregations())
         return StoreConfig(shards=s.shards, schemas=schemas, aggregations=aggregations,
                            block_buckets=s.block_buckets, seal_grace=s.seal_grace,
-                           max_future=s.max_future, max_series=s.max_series)
+                           max_future=s.max_future, max_series=s.max_series,
+                           read_cache_bytes=s.read_cache_mb << 20)
 
 
 SECTIONS = {"server": ServerConfig, "limits": LimitsConfig, "storage": StorageSettings,

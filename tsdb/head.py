@@ -149,16 +149,21 @@ class HeadSegment:
                                c["min"][buckets, r], c["max"][buckets, r], c["sumsq"][buckets, r],
                                c["slot"][buckets, r] if self._has_slots else None)
 
-    def read_row(self, row: int, b0: int, b1: int) -> st.Stats:
-        """One series' stats over buckets [b0, b1) of this block."""
-        i = row - self.header.row_start
+    def read_rows_at(self, rows: np.ndarray, b0: int, b1: int) -> tuple[np.ndarray, st.Stats] | None:
+        """(positions in `rows`, series-major stats over buckets [b0, b1)) of the rows this
+        segment holds, or None when it holds none of them or they have no points there."""
+        idx = np.flatnonzero((rows >= self.header.row_start) & (rows < self.row_end))
+        if idx.size == 0:
+            return None
+        i = rows[idx] - self.header.row_start
         count = self.cols["count"][b0:b1, i]
         if not count.any():
-            return st.empty(b1 - b0)
+            return None
         c = self.cols
-        return st.from_compact(count, c["last"][b0:b1, i], c["sum"][b0:b1, i], c["min"][b0:b1, i],
-                               c["max"][b0:b1, i], c["sumsq"][b0:b1, i],
-                               c["slot"][b0:b1, i] if self._has_slots else None)
+        got = st.from_compact(count, c["last"][b0:b1, i], c["sum"][b0:b1, i], c["min"][b0:b1, i],
+                              c["max"][b0:b1, i], c["sumsq"][b0:b1, i],
+                              c["slot"][b0:b1, i] if self._has_slots else None)
+        return idx, got.transpose()
 
     def flush(self) -> None:
         self._mm.flush()

@@ -99,15 +99,25 @@ class SealedBlock:
             raise CorruptFile(self.path, f"row {row}: {exc}") from None
         return st.from_compact(*cols)
 
-    def read_row(self, row: int) -> st.Stats:
-        """One series' stats over the whole block (empty when the row is past the block)."""
-        if row >= self.header.rows:
-            return st.empty(self.header.buckets)
-        start, end, crc = self._entry(row)
-        if start == end:
-            return st.empty(self.header.buckets)
-        blob = os.pread(self._fd, end - start, self.header.data_offset + start)
-        return self._decode(row, blob, crc)
+    def read_rows_at(self, rows: np.ndarray, b0: int, b1: int) -> tuple[np.ndarray, st.Stats] | None:
+        """(positions in `rows`, series-major stats over buckets [b0, b1)) of the rows with
+        data in this block, or None when none has any."""
+        h = self.header
+        idx = np.flatnonzero(rows < h.rows)
+        if idx.size == 0:
+            return None
+        entries = [self._entry(int(rows[i])) for i in idx]
+        keep = [k for k, (start, end, _) in enumerate(entries) if end > start]
+        if not keep:
+            return None
+        out = st.empty((len(keep), b1 - b0))
+        for k, e in enumerate(keep):
+            start, end, crc = entries[e]
+            blob = os.pread(self._fd, end - start, h.data_offset + start)
+            got = self._decode(int(rows[idx[e]]), blob, crc)
+            for dst, src in zip(out.arrays(), got.arrays()):
+                dst[k] = src[b0:b1]
+        return idx[keep], out
 
     def read_rows(self, row0: int, row1: int) -> st.Stats:
         """Series-major stats for rows [row0, row1), reading the index and data once."""

@@ -40,6 +40,7 @@ from .format import (LANES_MAGIC, META_MAGIC, STATE_MAGIC, HeadHeader, SealedHea
 from .head import HeadSegment
 from .index import NameLog, SeriesIndex, unpack_id, unpack_ids
 from .names import InvalidName, normalize
+from .readcache import NO_DATA, DecodedRows, pack, unpack
 from .sealed import SealedBlock, publish_sealed, write_sealed
 
 log = logging.getLogger("strata.tsdb")
@@ -61,6 +62,7 @@ class StoreConfig:
     max_future: int = 86400
     max_series: int = 50_000_000
     sync_names: bool = True
+    read_cache_bytes: int = 256 << 20
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Store:
         self._blocks: dict[tuple[int, int, int], dict[int, _Block]] = {}
         self._logs: dict[int, NameLog] = {}
         self._sealed: OrderedDict[Path, SealedBlock] = OrderedDict()
+        self._decoded = DecodedRows(config.read_cache_bytes)
         self._lock = threading.RLock()
         self._maintaining = threading.Lock()     # one maintain() at a time
         self._abort = threading.Event()
@@ -424,35 +427,58 @@ class Store:
     def read(self, name: str, from_: int, until: int, aggregate: str | None = None,
              now: float | None = None) -> Series | None:
         """whisper.fetch semantics: None when the name is unknown or the range is outside retention."""
+        return self.read_many([name], from_, until, aggregate, now)[0]
+
+    def read_many(self, names, from_: int, until: int, aggregate: str | None = None,
+                  now: float | None = None) -> list[Series | None]:
+        """`read` of many names over one frame, in their order.
+
+        Series of one (lane, shard) are read together: one fancy-indexed slice per head
+        segment and one pass over the sealed blocks, then one `values` per method.
+        """
         now_i = self._now(now)
         from_, until = int(from_), int(until)
         if from_ > until:
             raise ValueError(f"invalid time interval: from ({from_}) is after until ({until})")
-        try:
-            key = normalize(name)
-        except InvalidName:
-            return None
+        keys = [_normalized(name) for name in names]
+        out: list[Series | None] = [None] * len(keys)
         with self._lock:
             self._check_open()
-            sid = self.index.id_of(key)
-            if sid is None:
-                return None
-            shard, lane_id, row = unpack_id(sid)
-            lane = self.lanes[lane_id]
-            oldest = now_i - lane.levels[-1].retention
-            if from_ > now_i or until < oldest:
-                return None
-            from_, until = max(from_, oldest), min(until, now_i)
-            level = next(j for j, lv in enumerate(lane.levels) if lv.retention >= now_i - from_)
-            step = lane.levels[level].step
-            start = from_ - from_ % step + step
-            end = until - until % step + step
-            if start == end:
-                end += step
-            stats = self._level_stats(shard, lane, level, row, start, end)
-        method, xff = self._method(key, level, aggregate)
+            for (lane_id, shard), members in self._group_by_lane_shard(keys).items():
+                lane = self.lanes[lane_id]
+                frame = _frame(lane, from_, until, now_i)
+                if frame is None:
+                    continue
+                level, start, end = frame
+                rows = np.fromiter((row for _, row in members), np.int64, len(members))
+                stats = self._rows_stats(shard, lane, level, rows, start, end)
+                self._fill_series(out, keys, members, stats, lane, level, start, aggregate)
+        return out
+
+    def _group_by_lane_shard(self, keys) -> dict[tuple[int, int], list[tuple[int, int]]]:
+        """(lane, shard) -> [(position in keys, row)] for every known key."""
+        groups: dict[tuple[int, int], list[tuple[int, int]]] = {}
+        id_of = self.index.id_of
+        for i, key in enumerate(keys):
+            sid = id_of(key) if key is not None else None
+            if sid is not None:
+                shard, lane_id, row = unpack_id(sid)
+                groups.setdefault((lane_id, shard), []).append((i, row))
+        return groups
+
+    def _fill_series(self, out, keys, members, stats: st.Stats, lane: Lane, level: int, start: int,
+                     aggregate: str | None) -> None:
+        """Turn one group's stats rows into Series, one `values` call per (method, xff)."""
+        step = lane.levels[level].step
         slots = step // lane.levels[0].step
-        return Series(key, start, step, st.values(stats, method, xff, slots))
+        by_method: dict[tuple[str, float], list[int]] = {}
+        for j, (i, _) in enumerate(members):
+            by_method.setdefault(self._method(keys[i], level, aggregate), []).append(j)
+        for (method, xff), js in by_method.items():
+            values = st.values(stats.take(np.asarray(js)), method, xff, slots)
+            for k, j in enumerate(js):
+                i = members[j][0]
+                out[i] = Series(keys[i], start, step, values[k])
 
     def _method(self, name: str, level: int, aggregate: str | None) -> tuple[str, float]:
         if aggregate is not None:
@@ -470,41 +496,73 @@ class Store:
         with self._lock:
             self._check_open()
             shard, lane_id, row = unpack_id(sid)
-            return self._level_stats(shard, self.lanes[lane_id], level, row, start, end)
+            stats = self._rows_stats(shard, self.lanes[lane_id], level, np.array([row]), start, end)
+            return stats.take(0)
 
-    def _level_stats(self, shard: int, lane: Lane, level: int, row: int, a: int, b: int) -> st.Stats:
+    def _rows_stats(self, shard: int, lane: Lane, level: int, rows: np.ndarray, a: int, b: int) -> st.Stats:
+        """Series-major stats [len(rows)][buckets] over [a, b): stored below the level's fold
+        watermark, folded on the fly from the finer level above it."""
         mark = int(self._marks[lane.id][shard, level]) if level > 0 else b
         parts = []
         if a < min(b, mark):
-            parts.append(self._stored_stats(shard, lane, level, row, a, min(b, mark)))
+            parts.append(self._stored_rows(shard, lane, level, rows, a, min(b, mark)))
         if b > max(a, mark):
-            fine = self._level_stats(shard, lane, level - 1, row, max(a, mark), b)
-            parts.append(st.fold(fine, lane.fold_factor(level), raw_per_bucket=lane.raw_steps(level - 1)))
-        return st.concat(parts)
+            fine = self._rows_stats(shard, lane, level - 1, rows, max(a, mark), b)
+            parts.append(st.fold(fine, lane.fold_factor(level), axis=1, raw_per_bucket=lane.raw_steps(level - 1)))
+        return st.concat(parts, axis=1)
 
-    def _stored_stats(self, shard: int, lane: Lane, level: int, row: int, a: int, b: int) -> st.Stats:
+    def _stored_rows(self, shard: int, lane: Lane, level: int, rows: np.ndarray, a: int, b: int) -> st.Stats:
         step, span = lane.levels[level].step, lane.block_seconds[level]
         blocks = self._blocks.get((shard, lane.id, level), {})
-        parts, t = [], a
+        out = st.empty((len(rows), (b - a) // step))
+        t = a
         while t < b:
             start = t - t % span
             end = min(b, start + span)
-            b0, b1 = (t - start) // step, (end - start) // step
             blk = blocks.get(start)
-            parts.append(st.empty(b1 - b0) if blk is None else
-                         self._block_row(shard, lane, level, start, blk, row, b0, b1))
+            if blk is not None:
+                o0, o1 = (t - a) // step, (end - a) // step
+                b0 = (t - start) // step
+                self._block_rows(shard, lane, level, start, blk, rows, b0, b0 + o1 - o0,
+                                 out.take((slice(None), slice(o0, o1))))
             t = end
-        return st.concat(parts) if parts else st.empty(0)
+        return out
 
-    def _block_row(self, shard, lane, level, start, blk: _Block, row: int, b0: int, b1: int) -> st.Stats:
-        out = None
+    def _block_rows(self, shard, lane, level, start, blk: _Block, rows: np.ndarray, b0: int, b1: int,
+                    into: st.Stats) -> None:
+        """Merge one block's buckets [b0, b1) of `rows` into `into` (empty views of the output)."""
+        filled = np.zeros(len(rows), bool)
         if blk.sealed_gen is not None:
-            out = self._sealed_block(shard, lane, level, start, blk.sealed_gen).read_row(row).take(slice(b0, b1))
+            sealed = self._sealed_rows(shard, lane, level, start, blk.sealed_gen, rows)
+            if sealed is not None:
+                idx, got = sealed
+                _merge_at(into, idx, got.take((slice(None), slice(b0, b1))), filled)
         for seg in blk.unsealed():
-            if seg.row_start <= row < seg.row_end:
-                head = seg.read_row(row, b0, b1)
-                out = head if out is None else st.merge(out, head)
-        return out if out is not None else st.empty(b1 - b0)
+            head = seg.read_rows_at(rows, b0, b1)
+            if head is not None:
+                idx, got = head
+                _merge_at(into, idx, got, filled)
+
+    def _sealed_rows(self, shard, lane, level, start, gen, rows: np.ndarray) -> tuple[np.ndarray, st.Stats] | None:
+        """(positions in `rows`, their whole-block stats) for the rows with data in a sealed
+        block, decoding only those not in the decoded-row cache."""
+        path = (shard, lane.id, level, start, gen)
+        cached = [self._decoded.get(path, r) for r in rows.tolist()]
+        missing = [i for i, got in enumerate(cached) if got is None]
+        if missing:
+            wanted = rows[missing]
+            for i in missing:
+                cached[i] = NO_DATA
+            decoded = self._sealed_block(shard, lane, level, start, gen).read_rows_at(wanted, 0, lane.buckets(level))
+            if decoded is not None:
+                for k, packed in zip(decoded[0].tolist(), pack(decoded[1])):
+                    cached[missing[k]] = packed
+            for i in missing:
+                self._decoded.put(path, int(rows[i]), cached[i])
+        present = [i for i, got in enumerate(cached) if got is not NO_DATA]
+        if not present:
+            return None
+        return np.asarray(present), unpack(np.stack([cached[i] for i in present]))
 
     def _sealed_block(self, shard, lane, level, start, gen) -> SealedBlock:
         path = layout.sealed_path(layout.level_dir(self.root, shard, lane.id, level), start, gen)
@@ -638,6 +696,10 @@ class Store:
                 self._marks[lane.id][shard, level + 1] = job.start + lane.block_seconds[level]
                 self._save_marks(shard, lane)
             publish_sealed(tmp, path)
+            self._forget_sealed(path)       # a re-seal may reuse the generation's name
+            self._decoded.drop((shard, lane.id, level, job.start, gen))
+            if old_gen is not None:
+                self._decoded.drop((shard, lane.id, level, job.start, old_gen))
             if old_gen is not None and old_gen != gen:
                 self._forget_sealed(layout.sealed_path(folder, job.start, old_gen))
                 layout.sealed_path(folder, job.start, old_gen).unlink(missing_ok=True)
@@ -703,6 +765,7 @@ class Store:
         for seg in blk.unsealed():
             seg.delete()
         if blk.sealed_gen is not None:
+            self._decoded.drop((shard, lane.id, job.level, job.start, blk.sealed_gen))
             path = layout.sealed_path(folder, job.start, blk.sealed_gen)
             self._forget_sealed(path)
             path.unlink(missing_ok=True)
@@ -775,6 +838,40 @@ class Store:
 
 
 # --------------------------------------------------------------------- helpers
+
+def _normalized(name: str) -> str | None:
+    try:
+        return normalize(name)
+    except InvalidName:
+        return None
+
+
+def _frame(lane: Lane, from_: int, until: int, now: int) -> tuple[int, int, int] | None:
+    """(level, first bucket, end) of a whisper-style fetch over (from, until], or None when
+    the range lies outside the lane's retention: the finest level whose retention covers
+    `from`, buckets on step boundaries."""
+    oldest = now - lane.levels[-1].retention
+    if from_ > now or until < oldest:
+        return None
+    from_, until = max(from_, oldest), min(until, now)
+    level = next(j for j, lv in enumerate(lane.levels) if lv.retention >= now - from_)
+    step = lane.levels[level].step
+    start = from_ - from_ % step + step
+    end = until - until % step + step
+    if start == end:
+        end += step
+    return level, start, end
+
+
+def _merge_at(into: st.Stats, idx: np.ndarray, later: st.Stats, filled: np.ndarray) -> None:
+    """Merge `later` into rows `idx` of `into` in place; rows not yet `filled` (still
+    empty) take it as it is.  Marks `idx` filled."""
+    if filled[idx].any():
+        later = st.merge(into.take(idx), later)
+    for dst, src in zip(into.arrays(), later.arrays()):
+        dst[idx] = src
+    filled[idx] = True
+
 
 def _merge_heads(chunk: st.Stats, heads, r0: int, r1: int) -> st.Stats:
     """`chunk` (series-major rows [r0, r1)) merged with the heads' rows, heads in order."""

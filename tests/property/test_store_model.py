@@ -23,7 +23,7 @@ from tsdb import Store, StoreConfig
 
 LEVELS = [(10, 36), (60, 30), (300, 24)]          # 10s:6m, 1m:30m, 5m:2h
 SCHEMA = "[all]\npattern = .*\nretentions = 10s:6m,1m:30m,5m:2h\n"
-NAMES = ["a.b.c", "a.b.d", "x.y;dc=eu"]
+NAMES = ["a.b.c", "a.b.d", "a.b.e", "a.f", "x.y;dc=eu"]
 AGGREGATES = ["average", "sum", "min", "max", "count", "last", "stddev", "avg_zero", "absmax", "absmin"]
 START = 1_700_000_000
 
@@ -69,6 +69,21 @@ def check_reads(store: Store, ref: ReferenceStore, now: int) -> None:
         default = store.read(name, now - 7200, now, now=now)
         want = ref.fetch(name, now - 7200, now, now)
         assert (default is None) == (want is None)
+    check_batched_reads(store, now)
+
+
+def check_batched_reads(store: Store, now: int) -> None:
+    """read_many over every name (and an unknown one) equals one read per name."""
+    names = NAMES[::-1] + ["no.such.series"]
+    for back, span in [(300, 300), (30 * 60, 30 * 60), (7300, 7300)]:
+        for agg in (None, "max", "stddev"):
+            batch = store.read_many(names, now - back, now - back + span, aggregate=agg, now=now)
+            for name, got in zip(names, batch):
+                one = store.read(name, now - back, now - back + span, aggregate=agg, now=now)
+                assert (got is None) == (one is None), (name, back, agg)
+                if got is not None:
+                    assert (got.name, got.start, got.step) == (one.name, one.start, one.step)
+                    np.testing.assert_array_equal(got.values, one.values)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -54,6 +54,13 @@ def test_carbon_schema_files_feed_the_store(tmp_path):
     sc = load(f).store_config()
     assert sc.shards == 4
     assert sc.schemas.match("x").levels[0].step == 60
+    assert sc.read_cache_bytes == 256 << 20
+
+
+def test_read_cache_size_is_a_setting(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("[storage]\nread_cache_mb = 16\n")
+    assert load(f).store_config().read_cache_bytes == 16 << 20
 
 
 def test_metrics_prefix_follows_carbon():
