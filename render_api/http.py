@@ -20,7 +20,7 @@ from twisted.python.threadpool import ThreadPool
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
 
-from . import handlers
+from . import handlers, tags
 from .handlers import Params, RenderLimits, Response
 from .storage import StoreReader
 
@@ -31,9 +31,10 @@ class GraphiteApi(Resource):
     isLeaf = True
 
     def __init__(self, reader: StoreReader, limits: RenderLimits, reactor, threads: int = 4,
-                 tz: ZoneInfo | None = None):
+                 tz: ZoneInfo | None = None, admin_token: str = ""):
         super().__init__()
         self.reader, self.limits, self.reactor = reader, limits, reactor
+        self.admin_token = admin_token       # render.admin_token, for /tags/delSeries
         self.tz = tz or ZoneInfo("UTC")
         self.pool = ThreadPool(minthreads=1, maxthreads=threads, name="strata-render")
 
@@ -43,9 +44,13 @@ class GraphiteApi(Resource):
     def stop(self) -> None:
         self.pool.stop()
 
-    def route(self, path: str, accept: str | None = None):
+    def route(self, path: str, accept: str | None = None, method: str = "GET",
+              authorization: str | None = None):
         """The handler call for a URL path, or None (404)."""
         path = path.rstrip("/") or "/"
+        if path == "/tags" or path.startswith("/tags/"):
+            return lambda p: tags.handle(path, method, p, self.reader.store, self.admin_token,
+                                         authorization)
         if path == "/render":
             return lambda p: handlers.render(p, self.reader, self.limits, time.time(), self.tz)
         if path in ("/metrics/find", "/metrics"):
@@ -66,7 +71,9 @@ class GraphiteApi(Resource):
     def render(self, request):
         path = request.path.decode("utf-8", "replace")
         accept = request.getHeader(b"accept")
-        call = self.route(path, accept.decode("latin-1") if isinstance(accept, bytes) else accept)
+        auth = request.getHeader(b"authorization")
+        call = self.route(path, accept.decode("latin-1") if isinstance(accept, bytes) else accept,
+                          request.method.decode("latin-1"), _text(auth) if auth else None)
         if call is None:
             self._write(request, handlers.json_error(404, f"no such endpoint: {path}"))
             return NOT_DONE_YET

@@ -71,6 +71,8 @@ def serve(args) -> int:
     service = CarbonService(config, reactor)
     try:
         service.start()
+        if config.server.http_port:
+            _start_http(service, config, reactor, args, overrides)
     except (OSError, StorageError) as exc:
         logging.getLogger("strata.serve").error("cannot start: %s", exc)
         if service.ingest is not None:
@@ -78,27 +80,26 @@ def serve(args) -> int:
         if service.store is not None:
             service.store.close()
         return 1
-    if config.server.http_port:
-        _start_http(service, config, reactor)
     reactor.run(installSignalHandlers=False)
     return 0
 
 
-def _start_http(service, config, reactor) -> None:
-    """The Graphite HTTP API on the service's store; stopped first at shutdown."""
-    from zoneinfo import ZoneInfo
-
-    from render_api.handlers import RenderLimits
-    from render_api.http import GraphiteApi, make_site
-    from render_api.storage import StoreReader
-    r = config.render
-    api = GraphiteApi(StoreReader(service.store, r.max_series),
-                      RenderLimits(r.max_series, r.max_points, r.timeout), reactor,
-                      threads=r.threads, tz=ZoneInfo(r.tz))
+def _start_http(service, config, reactor, args, overrides: dict) -> None:
+    """The Graphite HTTP API, in its own process unless render.isolated is false; stopped
+    first at shutdown."""
+    from render_api.process import RenderProcess, bind_http, build_api
+    from render_api.http import make_site
+    log = logging.getLogger("strata.serve")
+    if config.render.isolated:
+        child = RenderProcess(bind_http(config), args.config, overrides, reactor, service.store, args.log_level)
+        child.start()
+        log.info("listening for graphite http on %s:%d (render process)", config.server.bind, child.port)
+        service.stop_hooks.append(child.stop)
+        return
+    api = build_api(service.store, config, reactor)
     api.start()
     port = reactor.listenTCP(config.server.http_port, make_site(api), interface=config.server.bind)
-    logging.getLogger("strata.serve").info("listening for graphite http on %s:%d",
-                                           config.server.bind, port.getHost().port)
+    log.info("listening for graphite http on %s:%d", config.server.bind, port.getHost().port)
     service.stop_hooks.append(lambda: (port.stopListening(), api.stop()))
 
 

@@ -67,6 +67,10 @@ class RenderConfig:
     timeout: float = 30.0                  # seconds a query may run before it is abandoned (503)
     threads: int = 4                       # queries evaluated at once, off the reactor thread
     tz: str = "UTC"                        # default time zone (graphite-web TIME_ZONE)
+    isolated: bool = True                  # serve HTTP from a process of its own (false: in the server)
+    nice: int = 10                         # CPU priority drop of that process (0-19): ingestion first
+    refresh_interval: float = 0.5          # at most this stale, in seconds, is what that process reads
+    admin_token: str = ""                  # bearer token for /tags/delSeries; empty = refused (403)
 
 
 @dataclass(frozen=True)

@@ -143,17 +143,25 @@ def unpack_sealed(path, raw: bytes) -> SealedHeader:
 SEALED_HEADER_SIZE = _SEALED.size
 
 
-def pack_namelog_header(shard: int) -> bytes:
-    return _NAMELOG_HEADER.pack(NAMELOG_MAGIC, FORMAT_VERSION, shard)
+NAMELOG_EVENTS_VERSION = 2     # a name log that may hold tag-index events (FORMAT.md 3.1)
+NAMELOG_EVENT_LANE = 0xFFFF    # the lane field of a tag-index event record
+NAMELOG_VERSION_OFFSET = 8
 
 
-def unpack_namelog_header(path, raw: bytes) -> int:
-    """The shard number recorded in a name log header."""
+def pack_namelog_header(shard: int, version: int = FORMAT_VERSION) -> bytes:
+    return _NAMELOG_HEADER.pack(NAMELOG_MAGIC, version, shard)
+
+
+def unpack_namelog_header(path, raw: bytes) -> tuple[int, int]:
+    """(shard, version) of a name log header; version 2 logs may hold tag-index events."""
     if len(raw) < _NAMELOG_HEADER.size:
         raise CorruptFile(path, "name log header truncated")
     magic, version, shard = _NAMELOG_HEADER.unpack_from(raw)
-    _check_magic_version(path, magic, NAMELOG_MAGIC, version)
-    return shard
+    if magic != NAMELOG_MAGIC:
+        raise CorruptFile(path, f"bad magic {magic!r}, expected {NAMELOG_MAGIC!r}")
+    if version not in (FORMAT_VERSION, NAMELOG_EVENTS_VERSION):
+        raise UnknownFormatVersion(path, version, f"{FORMAT_VERSION} and {NAMELOG_EVENTS_VERSION}")
+    return shard, version
 
 
 NAMELOG_HEADER_SIZE = _NAMELOG_HEADER.size

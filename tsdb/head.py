@@ -65,14 +65,16 @@ class HeadSegment:
         return cls.open(path)
 
     @classmethod
-    def open(cls, path: Path) -> "HeadSegment":
-        fd = os.open(path, os.O_RDWR)
+    def open(cls, path: Path, readonly: bool = False) -> "HeadSegment":
+        """Map an existing segment; `readonly` for a reader in another process (tsdb.view)."""
+        fd = os.open(path, os.O_RDONLY if readonly else os.O_RDWR)
         try:
             header = unpack_head(path, os.pread(fd, PAGE, 0))
             size = os.fstat(fd).st_size
             if size != header.file_size():
                 raise CorruptFile(path, f"size {size} does not match header ({header.file_size()})")
-            mapping = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
+            prot = mmap.PROT_READ if readonly else mmap.PROT_READ | mmap.PROT_WRITE
+            mapping = mmap.mmap(fd, size, mmap.MAP_SHARED, prot)
         except BaseException:
             os.close(fd)
             raise

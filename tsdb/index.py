@@ -7,6 +7,12 @@ to numpy columns with bit operations.  A name is appended to its shard's log, an
 when so configured, before any data uses its row: a crash can lose a trailing name whose
 data was never written, never data whose name is lost.  On open the logs are replayed; a
 torn trailing record is cut off.
+
+Tag-index events (FORMAT.md 3.1) share the log: /tags/delSeries unlists a name and
+/tags/tagSeries lists one again (or lists a plain path), each as a record in the name's
+shard log, so the tag index rebuilds at restart exactly as it was.  The first event turns
+the log's header version from 1 to 2 before the event is written, so a build that knows
+only version 1 refuses the log instead of misreading it.
 """
 
 from __future__ import annotations
@@ -19,14 +25,17 @@ from pathlib import Path
 import numpy as np
 
 from .errors import CorruptFile
-from .format import (NAMELOG_HEADER_SIZE, pack_name_record, pack_namelog_header,
-                     unpack_name_records, unpack_namelog_header)
+from .format import (FORMAT_VERSION, NAMELOG_EVENT_LANE, NAMELOG_EVENTS_VERSION,
+                     NAMELOG_HEADER_SIZE, NAMELOG_VERSION_OFFSET, pack_name_record,
+                     pack_namelog_header, unpack_name_records, unpack_namelog_header)
 from .names import NameTrie, TagIndex, is_tagged, parse_tags
 
 SHARD_SHIFT = 48
 LANE_SHIFT = 32
 ROW_MASK = 0xFFFFFFFF
 LANE_MASK = 0xFFFF
+EVENT_UNLIST = 0     # row field of a tag event: /tags/delSeries
+EVENT_LIST = 1       # row field of a tag event: /tags/tagSeries of an unlisted or plain name
 
 
 def pack_id(shard: int, lane: int, row: int) -> int:
@@ -50,6 +59,7 @@ class NameLog:
         self.path = path
         self.shard = shard
         self.records: list[tuple[int, int, str]] = []
+        self.version = FORMAT_VERSION
         exists = path.exists()
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         if exists and os.fstat(self._fd).st_size > 0:
@@ -61,11 +71,15 @@ class NameLog:
     def _replay(self) -> None:
         size = os.fstat(self._fd).st_size
         raw = os.pread(self._fd, size, 0)
-        shard = unpack_namelog_header(self.path, raw)
+        shard, self.version = unpack_namelog_header(self.path, raw)
         if shard != self.shard:
             raise CorruptFile(self.path, f"header names shard {shard}, file is in shard {self.shard}")
         end = NAMELOG_HEADER_SIZE
         for lane, row, name, end in unpack_name_records(raw, NAMELOG_HEADER_SIZE):
+            if lane == NAMELOG_EVENT_LANE and (self.version < NAMELOG_EVENTS_VERSION
+                                               or row not in (EVENT_UNLIST, EVENT_LIST)):
+                raise CorruptFile(self.path, f"tag event {row} for {name!r} in a version "
+                                             f"{self.version} name log")
             self.records.append((lane, row, name))
         if end < size:
             os.ftruncate(self._fd, end)  # a torn tail from a crash mid-append
@@ -76,6 +90,17 @@ class NameLog:
         os.write(self._fd, data)
         if sync:
             os.fsync(self._fd)
+
+    def append_events(self, events: list[tuple[int, str]], sync: bool) -> None:
+        """Tag-index events (EVENT_LIST / EVENT_UNLIST, name); the header becomes version 2
+        (durably) before the first one is written."""
+        if self.version < NAMELOG_EVENTS_VERSION:
+            header = pack_namelog_header(self.shard, NAMELOG_EVENTS_VERSION)
+            os.pwrite(self._fd, header[NAMELOG_VERSION_OFFSET:NAMELOG_VERSION_OFFSET + 2],
+                      NAMELOG_VERSION_OFFSET)
+            os.fsync(self._fd)
+            self.version = NAMELOG_EVENTS_VERSION
+        self.append([(NAMELOG_EVENT_LANE, kind, name) for kind, name in events], sync)
 
     def sync(self) -> None:
         os.fsync(self._fd)
@@ -110,7 +135,7 @@ class SeriesIndex:
         names.append(name)
         self.ids[name] = sid
         if is_tagged(name):
-            self.tags.add(sid, parse_tags(name))
+            self.tags.add(name, parse_tags(name))
         else:
             self.trie.add(name)
         return sid
@@ -118,10 +143,45 @@ class SeriesIndex:
     def load(self, shard: int, records) -> None:
         """Replay a shard's log records; rows must follow creation order."""
         for lane, row, name in records:
+            if lane == NAMELOG_EVENT_LANE:
+                self._apply_event(shard, row, name)
+                continue
             expected = self.rows(shard, lane)
             if row != expected:
                 raise CorruptFile(f"shard {shard} name log", f"row {row} for {name!r}, expected {expected}")
             self.add(name, shard, lane)
+
+    def _apply_event(self, shard: int, kind: int, name: str) -> None:
+        if name not in self.ids:
+            raise CorruptFile(f"shard {shard} name log", f"tag event for unknown name {name!r}")
+        if kind == EVENT_LIST:
+            self.tags.add(name)
+        else:
+            self.tags.remove(name)
+
+    def listed(self, name: str) -> bool:
+        """True if the normalised name is in the tag index (seriesByTag can find it)."""
+        if name not in self.ids:
+            return False
+        state = self.tags.listed(name)
+        return is_tagged(name) if state is None else state
+
+    def set_listed(self, names: list[str], listed: bool, logs: dict, sync: bool) -> int:
+        """List (or unlist) known normalised names in the tag index, logging an event per
+        change in the name's shard log first; returns how many changed."""
+        events: dict[int, list[tuple[int, str]]] = {}
+        for name in dict.fromkeys(names):
+            if name in self.ids and self.listed(name) != listed:
+                shard = unpack_id(self.ids[name])[0]
+                events.setdefault(shard, []).append((EVENT_LIST if listed else EVENT_UNLIST, name))
+        for shard, shard_events in events.items():
+            logs[shard].append_events(shard_events, sync)
+            for _, name in shard_events:
+                if listed:
+                    self.tags.add(name)
+                else:
+                    self.tags.remove(name)
+        return sum(len(e) for e in events.values())
 
     def lookup(self, names) -> np.ndarray:
         """Packed ids of names as given (-1 where the exact spelling is not known yet)."""

@@ -10,15 +10,20 @@ inverted index behind seriesByTag and /tags.  Pure and in-memory: no I/O, no clo
 
 from __future__ import annotations
 
+import bisect
 import re
 import sys
+import threading
+from array import array
 from functools import lru_cache
 from typing import Iterator, NamedTuple
+
+import numpy as np
 
 __all__ = [
     "InvalidName", "InvalidPattern", "MAX_PATTERN_LENGTH", "MAX_BRACE_DEPTH", "MAX_GLOB_COST",
     "normalize", "parse_tags", "is_tagged", "glob_to_regex", "has_glob",
-    "NameTrie", "TagIndex",
+    "NameTrie", "TagIndex", "TagColumn",
 ]
 
 MAX_PATTERN_LENGTH = 4096   # longest path expression (and component) find/expand/glob accept
@@ -601,60 +606,237 @@ def _descendant_branches(frontier: list[tuple[str, dict]]) -> list[tuple[str, di
 
 
 # --------------------------------------------------------------------------------------------
-# TagIndex: tag -> value -> series keys
+# TagIndex: tag -> columns of (series, value code), for seriesByTag and /tags
 # --------------------------------------------------------------------------------------------
 
-class TagIndex:
-    """Inverted index of tagged series: tag -> value -> set of series keys (ints).
+MAX_CACHED_MASKS = 64     # regex results kept per tag (each one bool per distinct value)
 
-    Query methods return new sets the caller may mutate.
+
+class _Grow:
+    """An append-only column: a compact array.array for cheap appends and in-place updates,
+    and a numpy copy for queries, refreshed after any change.
+
+    A copy rather than a zero-copy view: an array.array cannot grow while a numpy view of
+    it exists, and the writer must never fail because a query still holds one.
     """
 
-    __slots__ = ("_tags",)
+    __slots__ = ("items", "_numpy", "_dtype")
+
+    def __init__(self, typecode: str, dtype) -> None:
+        self.items = array(typecode)
+        self._numpy: np.ndarray | None = None
+        self._dtype = dtype
+
+    def append(self, value) -> None:
+        self.items.append(value)
+        self._numpy = None
+
+    def bump(self, index: int, delta: int) -> None:
+        self.items[index] += delta
+        self._numpy = None
+
+    def set(self, index: int, value) -> None:
+        self.items[index] = value
+        self._numpy = None
+
+    def view(self) -> np.ndarray:
+        if self._numpy is None:
+            self._numpy = np.frombuffer(self.items, dtype=self._dtype).copy() if self.items \
+                else np.zeros(0, dtype=self._dtype)
+        return self._numpy
+
+
+class TagColumn:
+    """One tag: every series carrying it (ascending series number) and its value code.
+
+    Values get codes in first-seen order; ``counts`` holds the live series per code.
+    ``sorted_codes`` (codes in value order) is rebuilt lazily after new values arrive, and
+    regex results over the values are cached per pattern and extended to new values only,
+    so a dashboard's repeated query evaluates each regex once per distinct value.
+    """
+
+    __slots__ = ("tag", "tag_id", "series", "codes", "values", "code_of", "counts",
+                 "_sorted", "_masks")
+
+    def __init__(self, tag: str, tag_id: int) -> None:
+        self.tag = tag
+        self.tag_id = tag_id
+        self.series = _Grow("i", np.int32)    # ascending series numbers
+        self.codes = _Grow("i", np.int32)     # value code of each entry of `series`
+        self.values: list[str] = []           # code -> value
+        self.code_of: dict[str, int] = {}
+        self.counts = _Grow("q", np.int64)    # code -> live series with that value
+        self._sorted: tuple[list[str], np.ndarray] | None = None
+        self._masks: dict[tuple[str, str], np.ndarray] = {}
+
+    def add(self, series: int, value: str) -> bool:
+        """Record ``series`` with ``value``; True if the value is new to this tag."""
+        code = self.code_of.get(value)
+        new = code is None
+        if new:
+            code = self.code_of[sys.intern(value)] = len(self.values)
+            self.values.append(value)
+            self.counts.append(0)
+            self._sorted = None
+        # the hot path of creating a tagged series: array appends without method calls
+        self.series.items.append(series)
+        self.codes.items.append(code)
+        self.counts.items[code] += 1
+        self.series._numpy = self.codes._numpy = self.counts._numpy = None
+        return new
+
+    def sorted_values(self) -> tuple[list[str], np.ndarray]:
+        """(values in code-point order, their codes)."""
+        if self._sorted is None or len(self._sorted[0]) != len(self.values):
+            order = sorted(range(len(self.values)), key=self.values.__getitem__)
+            self._sorted = ([self.values[i] for i in order], np.asarray(order, dtype=np.int64))
+        return self._sorted
+
+    def prefix_codes(self, prefix: str) -> np.ndarray:
+        """Codes of the values starting with ``prefix``, in value order."""
+        values, codes = self.sorted_values()
+        if not prefix:
+            return codes
+        lo = bisect.bisect_left(values, prefix)
+        if ord(prefix[-1]) == sys.maxunicode:
+            hi = lo
+            while hi < len(values) and values[hi].startswith(prefix):
+                hi += 1
+        else:   # every value with the prefix sorts below the prefix with its last char bumped
+            hi = bisect.bisect_left(values, prefix[:-1] + chr(ord(prefix[-1]) + 1), lo)
+        return codes[lo:hi]
+
+    def regex_mask(self, regex: re.Pattern, search: bool, prefix: str) -> np.ndarray:
+        """Bool per value code: ``regex.search`` (or ``.match``) finds it.
+
+        ``prefix`` is a literal every match must start with (see tagquery.literal_prefix):
+        only values in that range are tried on a cache miss.
+        """
+        key = (regex.pattern, "search" if search else "match")
+        n = len(self.values)
+        mask = self._masks.pop(key, None)
+        test = regex.search if search else regex.match
+        if mask is None:
+            mask = np.zeros(n, dtype=bool)
+            candidates = self.prefix_codes(prefix).tolist() if prefix else range(n)
+            values = self.values
+            hits = [c for c in candidates if test(values[c])]
+            mask[hits] = True
+        elif len(mask) < n:      # values seen since the mask was cached
+            extra = np.fromiter((test(v) is not None for v in self.values[len(mask):]),
+                                dtype=bool, count=n - len(mask))
+            mask = np.concatenate([mask, extra])
+        self._masks[key] = mask
+        if len(self._masks) > MAX_CACHED_MASKS:
+            del self._masks[next(iter(self._masks))]   # the least recently used
+        return mask
+
+    def lookup(self, series: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(found, code) for each of ``series`` (ascending series numbers)."""
+        have = self.series.view()
+        if not len(have):
+            return np.zeros(len(series), dtype=bool), np.zeros(len(series), dtype=np.int32)
+        pos = np.minimum(np.searchsorted(have, series), len(have) - 1)
+        return have[pos] == series, self.codes.view()[pos]
+
+
+class TagIndex:
+    """Inverted index of tagged series, built for graphite-web's tag queries at 1M series.
+
+    Each tagged series gets a dense series number in order of arrival; each tag is a
+    TagColumn (two int32 per series carrying the tag: 8 bytes, no per-series Python
+    object).  A query scans one column for its most selective matcher and checks the
+    others by binary search of the survivors (tsdb/tagquery.py).  Removal (graphite's
+    /tags/delSeries) clears the series' live bit and its counts; a later ``add`` revives
+    it.  Tags whose series are all removed stay listed, as graphite-web's tags_tag rows
+    do.  Every method holds ``lock``: the store's writer adds names while render threads
+    query; tagquery takes the same lock around a whole query.
+    """
+
+    __slots__ = ("lock", "columns", "names", "alive", "value_ids", "_changed")
 
     def __init__(self) -> None:
-        self._tags: dict[str, dict[str, set[int]]] = {}
+        self.lock = threading.RLock()
+        self.columns: dict[str, TagColumn] = {}
+        self.names: list[str] = []                 # series number -> normalised name
+        self.alive = _Grow("B", np.bool_)
+        self.value_ids: dict[str, int] = {}        # value -> id shared by every tag (as graphite)
+        self._changed: dict[str, int] = {}         # series number of names (un)listed by request
 
-    def add(self, key: int, tags: dict[str, str]) -> None:
-        for tag, value in tags.items():
-            self._tags.setdefault(tag, {}).setdefault(value, set()).add(key)
+    def __len__(self) -> int:
+        with self.lock:
+            return int(np.count_nonzero(self.alive.view()))
 
-    def remove(self, key: int, tags: dict[str, str]) -> None:
-        """Forget ``key`` under ``tags`` (for /tags/delSeries); unknown pairs are ignored."""
-        for tag, value in tags.items():
-            values = self._tags.get(tag)
-            keys = values.get(value) if values else None
-            if keys is None:
-                continue
-            keys.discard(key)
-            if not keys:
-                del values[value]
-                if not values:
-                    del self._tags[tag]
+    def add(self, name: str, tags: dict[str, str] | None = None) -> None:
+        """List a normalised name (a removed one is revived; listing twice is a no-op only
+        through ``listed``: callers add a name once, as the store does)."""
+        with self.lock:
+            number = self._changed.get(name)
+            if number is not None:
+                if not self.alive.items[number]:
+                    self.alive.set(number, True)
+                    self._count(name, number, +1)
+                return
+            number = len(self.names)
+            self.names.append(name)
+            self.alive.append(True)
+            if ";" not in name:
+                self._changed[name] = number     # a plain name listed by /tags/tagSeries
+            for tag, value in (tags or parse_tags(name)).items():
+                column = self.columns.get(tag)
+                if column is None:
+                    column = self.columns[sys.intern(tag)] = TagColumn(tag, len(self.columns) + 1)
+                if column.add(number, value):
+                    self.value_ids.setdefault(value, len(self.value_ids) + 1)
+
+    def remove(self, name: str) -> bool:
+        """Unlist a name (graphite's /tags/delSeries); False if it was not listed."""
+        with self.lock:
+            number = self._changed.get(name)
+            if number is None:
+                try:
+                    number = self.names.index(name)   # a rare admin call: a scan is fine
+                except ValueError:
+                    return False
+            if not self.alive.items[number]:
+                return False
+            self.alive.set(number, False)
+            self._changed[name] = number
+            self._count(name, number, -1)
+            return True
+
+    def listed(self, name: str) -> bool | None:
+        """True/False for a name added or removed by request, None if never changed."""
+        with self.lock:
+            number = self._changed.get(name)
+            return None if number is None else bool(self.alive.items[number])
+
+    def _count(self, name: str, number: int, delta: int) -> None:
+        for tag, value in parse_tags(name).items():
+            column = self.columns[tag]
+            column.counts.bump(column.code_of[value], delta)
 
     def tags(self) -> list[str]:
-        return sorted(self._tags)
+        with self.lock:
+            return sorted(self.columns)
 
     def values(self, tag: str) -> list[str]:
-        return sorted(self._tags.get(tag, ()))
+        """Values of ``tag`` held by at least one listed series, sorted."""
+        with self.lock:
+            column = self.columns.get(tag)
+            if column is None:
+                return []
+            values, codes = column.sorted_values()
+            live = column.counts.view()[codes] > 0
+            return [v for v, ok in zip(values, live.tolist()) if ok]
 
     def count(self, tag: str, value: str) -> int:
-        """Number of series with tag=value (the /tags/<tag> "count"), without copying."""
-        return len(self._tags.get(tag, {}).get(value, ()))
+        """Listed series with tag=value (the /tags/<tag> "count")."""
+        with self.lock:
+            column = self.columns.get(tag)
+            code = column.code_of.get(value) if column else None
+            return 0 if code is None else column.counts.items[code]
 
-    def keys_with(self, tag: str, value: str) -> set[int]:
-        return set(self._tags.get(tag, {}).get(value, ()))
-
-    def keys_matching(self, tag: str, regex: re.Pattern) -> set[int]:
-        """Keys whose value of ``tag`` matches ``regex`` at its start (``regex.match``)."""
-        keys: set[int] = set()
-        for value, value_keys in self._tags.get(tag, {}).items():
-            if regex.match(value):
-                keys |= value_keys
-        return keys
-
-    def keys_with_tag(self, tag: str) -> set[int]:
-        keys: set[int] = set()
-        for value_keys in self._tags.get(tag, {}).values():
-            keys |= value_keys
-        return keys
+    def names_of(self, numbers: np.ndarray) -> list[str]:
+        names = self.names
+        return [names[i] for i in numbers.tolist()]

@@ -175,6 +175,8 @@ class Store:
             return
         doc = load_json(path, path.read_bytes(), LANES_MAGIC)
         for i, entry in enumerate(doc.get("lanes", [])):
+            if i < len(self.lanes):
+                continue             # known already (a view re-reading the file)
             try:
                 levels = tuple(Level(int(s), int(p)) for s, p in entry["levels"])
                 blocks = tuple(int(b) for b in entry["block_seconds"])
@@ -208,24 +210,26 @@ class Store:
         for entry in sorted(folder.iterdir()):
             name = entry.name
             if name.endswith(".tmp"):
-                entry.unlink()       # an unfinished write from before a crash
+                self._discard(entry)       # an unfinished write (from before a crash, for the writer)
             elif m := layout.SEALED_NAME.match(name):
                 start, gen = int(m.group(1)), int(m.group(2))
                 blk = blocks.setdefault(start, _Block())
                 if blk.sealed_gen is not None and blk.sealed_gen > gen:
-                    entry.unlink()   # superseded by a later re-seal
+                    self._discard(entry)   # superseded by a later re-seal
                     continue
                 if blk.sealed_gen is not None:
-                    layout.sealed_path(folder, start, blk.sealed_gen).unlink()
+                    self._discard(layout.sealed_path(folder, start, blk.sealed_gen))
                 blk.sealed_gen = gen
             elif m := layout.HEAD_NAME.match(name):
                 heads.append((int(m.group(1)), int(m.group(2)), entry))
         for start, gen, path in heads:
             blk = blocks.setdefault(start, _Block())
             if blk.sealed_gen is not None and gen <= blk.sealed_gen:
-                path.unlink()        # already absorbed by the sealed file
+                self._discard(path)  # already absorbed by the sealed file
                 continue
-            seg = HeadSegment.open(path)
+            seg = self._open_head(path)
+            if seg is None:
+                continue
             blk.heads.append(seg)
             blk.gen = max(blk.gen, gen)
         for blk in blocks.values():
@@ -235,6 +239,16 @@ class Store:
             blk.heads = sorted(current, key=lambda h: h.row_start)
             if blk.sealed_gen is not None and not blk.heads:
                 blk.gen = max(blk.gen, blk.sealed_gen + 1)
+
+    def _discard(self, path: Path) -> None:
+        """A file the directory no longer needs: the writer removes it (a view leaves it)."""
+        path.unlink(missing_ok=True)
+
+    def _open_head(self, path: Path) -> HeadSegment | None:
+        return HeadSegment.open(path)
+
+    def maybe_refresh(self) -> None:
+        """Nothing to do: the writer's own view is always current (see tsdb.view)."""
 
     # ----------------------------------------------------------------- lanes and names
 
@@ -584,6 +598,17 @@ class Store:
         """Leaf paths matching a glob, sorted by path (render-time expansion)."""
         with self._lock:
             return self.index.trie.expand(pattern)
+
+    def tag_series(self, names: list[str], delete: bool = False) -> int:
+        """graphite's /tags/tagSeries: create normalised `names` without points and list them
+        in the tag index; with `delete`, /tags/delSeries: unlist them (their data stays).
+        Persisted as name-log events (FORMAT.md 3.1); returns how many changed."""
+        with self._lock:
+            self._check_open()
+            if not delete:
+                ids = self.index.lookup(names)
+                self._resolve(names, ids, ids < 0, WriteResult())
+            return self.index.set_listed(names, not delete, self._logs, self.config.sync_names)
 
     def __contains__(self, name: str) -> bool:
         try:

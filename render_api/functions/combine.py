@@ -129,15 +129,17 @@ def constant_series(ctx: RequestContext, value, name: str | None = None) -> Seri
 def countSeries(ctx, *seriesLists):
     """The number of series given, as a constant series over their common frame (nulls are
     counted too).  With no argument at all it is a constant 0 line over the request."""
+    # graphite-web counts with Python ints, which its json prints as `3`, not `3.0`
     if not seriesLists:
-        return [constant_series(ctx, 0).copy(path_expression="countSeries()")]
+        return [constant_series(ctx, 0).copy(path_expression="countSeries()",
+                                             values=np.zeros(3, dtype=np.int64))]
     norm = normalize(seriesLists)
     if norm is None:
         return []
     name = f"countSeries({path_expressions(norm.series)})"
     width = stack_values(norm.series).shape[1]
     return [Series(name, norm.start, norm.end, norm.step,
-                   np.full(width, float(len(norm.series))), xff=ctx.xff)]
+                   np.full(width, len(norm.series), dtype=np.int64), xff=ctx.xff)]
 
 
 # ------------------------------------------------------------------------------- quotients

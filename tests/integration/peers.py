@@ -68,11 +68,12 @@ def need_statsd() -> tuple[str, Path]:
 
 
 @contextmanager
-def running(args: list[str], log_path: Path, cwd: Path | None = None) -> Iterator[subprocess.Popen]:
+def running(args: list[str], log_path: Path, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> Iterator[subprocess.Popen]:
     """Run a peer in the foreground; whatever happens, it is stopped on exit (SIGTERM, then KILL)."""
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=cwd)
+                                cwd=cwd, env=env)
     try:
         yield proc
     finally:

@@ -20,6 +20,7 @@ from hypothesis import strategies as hs
 from rollup.schemas import parse_aggregation, parse_schemas
 from tests.reference_model import ReferenceStore
 from tsdb import Store, StoreConfig
+from tsdb.view import StoreView
 
 LEVELS = [(10, 36), (60, 30), (300, 24)]          # 10s:6m, 1m:30m, 5m:2h
 SCHEMA = "[all]\npattern = .*\nretentions = 10s:6m,1m:30m,5m:2h\n"
@@ -95,6 +96,7 @@ def test_reads_match_reference_model(ops, method, xff):
     ref = ReferenceStore(LEVELS, method=method, xff=xff)
     now = START
     store = Store.open(root, cfg, now=now)
+    view = StoreView.open(root, cfg, max_age=0)
     try:
         for kind, arg in ops:
             if kind == "write":
@@ -112,9 +114,26 @@ def test_reads_match_reference_model(ops, method, xff):
                 store.close()
                 store = Store.open(root, cfg, now=now)
         check_reads(store, ref, now)
+        check_view(store, view, now)
     finally:
+        view.close()
         store.close()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def check_view(store: Store, view: StoreView, now: int) -> None:
+    """A read-only view opened before every write, seal, expiry and reopen reads what the
+    writer reads."""
+    assert sorted(view.expand("*.*.*")) == sorted(store.expand("*.*.*"))
+    for back in (300, 30 * 60, 7300):
+        for agg in (None, "max"):
+            mine = store.read_many(NAMES, now - back, now, aggregate=agg, now=now)
+            seen = view.read_many(NAMES, now - back, now, aggregate=agg, now=now)
+            for a, b in zip(mine, seen):
+                assert (a is None) == (b is None)
+                if a is not None:
+                    assert (a.name, a.start, a.step) == (b.name, b.start, b.step)
+                    np.testing.assert_array_equal(a.values, b.values)
 
 
 def _norm(name: str) -> str:

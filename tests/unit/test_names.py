@@ -474,12 +474,13 @@ def test_trie_memory_per_leaf_stays_under_budget():
 
 
 # ---------------------------------------------------------------------------------- TagIndex
+# (queries over it: tests/unit/test_tagquery.py)
 
 def tag_index() -> TagIndex:
     index = TagIndex()
-    index.add(1, {"name": "cpu", "dc": "x", "host": "a"})
-    index.add(2, {"name": "cpu", "dc": "y", "host": "ab"})
-    index.add(3, {"name": "mem", "dc": "x"})
+    index.add("cpu;dc=x;host=a")
+    index.add("cpu;dc=y;host=ab")
+    index.add("mem;dc=x")
     return index
 
 
@@ -491,36 +492,22 @@ def test_tag_index_lists_values_sorted():
     assert tag_index().values("dc") == ["x", "y"] and tag_index().values("nope") == []
 
 
-def test_keys_with_value():
-    assert tag_index().keys_with("dc", "x") == {1, 3} and tag_index().keys_with("dc", "z") == set()
-
-
-def test_keys_matching_anchors_at_start_only():
-    # graphite-web tags: regexes match from the start of the value (re.match), not the end
-    index = tag_index()
-    assert index.keys_matching("host", re.compile("a")) == {1, 2}
-    assert index.keys_matching("host", re.compile("b")) == set()
-
-
-def test_keys_with_tag():
-    assert tag_index().keys_with_tag("host") == {1, 2} and tag_index().keys_with_tag("x") == set()
-
-
-def test_returned_sets_are_copies():
-    index = tag_index()
-    index.keys_with("dc", "x").add(99)
-    index.keys_with_tag("dc").add(99)
-    assert index.keys_with("dc", "x") == {1, 3}
-
-
 def test_count_values():
     assert tag_index().count("dc", "x") == 2 and tag_index().count("dc", "q") == 0
 
 
-def test_remove_drops_emptied_values_and_tags():
+def test_remove_hides_emptied_values_but_keeps_tags():
+    # graphite-web's delSeries leaves tags_tag rows: /tags still lists the tag
     index = tag_index()
-    index.remove(2, {"name": "cpu", "dc": "y", "host": "ab"})
-    index.remove(3, {"name": "mem", "dc": "x"})
-    index.remove(7, {"nope": "x"})
+    assert index.remove("cpu;dc=y;host=ab") and index.remove("mem;dc=x")
+    assert not index.remove("mem;dc=x") and not index.remove("never;a=b")
     assert index.values("dc") == ["x"] and index.values("name") == ["cpu"]
-    assert index.keys_with("host", "ab") == set() and index.tags() == ["dc", "host", "name"]
+    assert index.values("host") == ["a"] and index.tags() == ["dc", "host", "name"]
+    assert len(index) == 1
+
+
+def test_add_after_remove_revives():
+    index = tag_index()
+    index.remove("mem;dc=x")
+    index.add("mem;dc=x")
+    assert index.count("dc", "x") == 2 and len(index) == 3 and index.listed("mem;dc=x") is True

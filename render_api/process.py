@@ -1,0 +1,249 @@
+"""The Graphite HTTP API in a process of its own, at a lower CPU priority than ingestion.
+
+Why: collection comes first.  Queries evaluated in the server process would share its GIL
+and its core with the Carbon receivers, so a few heavy dashboards could slow ingestion.
+In its own process, niced (`render.nice`), a query takes only the CPU ingestion leaves.
+How: `strata serve` binds the HTTP socket itself (so a bad port fails at startup and
+port 0 works), then starts `python -m render_api.process` with that socket inherited.
+The child reads the data directory through a read-only `tsdb.view.StoreView`, refreshed
+at most every `render.refresh_interval` seconds.  The parent restarts a child that dies
+(with a growing pause) and stops it first at shutdown.  `render.isolated = false` runs
+the API in the server process instead (thread pool), as before.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from twisted.protocols.basic import LineOnlyReceiver
+
+from .handlers import RenderLimits
+from .http import GraphiteApi, make_site
+from .storage import StoreReader
+
+log = logging.getLogger("strata.render")
+
+RESTART_PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0)    # seconds before restart n (then the last)
+STOP_GRACE = 5.0                                 # seconds a child gets to exit on SIGTERM
+LINK_MAX_LINE = 64 << 20                         # one writer-link message (a tagMultiSeries list)
+LINK_OPS = ("tag_series",)                       # Store methods the render process may ask for
+
+
+def build_api(store, config, reactor) -> GraphiteApi:
+    """The HTTP resource over `store` (a Store or a StoreView) with the [render] settings."""
+    r = config.render
+    return GraphiteApi(StoreReader(store, r.max_series), RenderLimits(r.max_series, r.max_points, r.timeout),
+                       reactor, threads=r.threads, tz=ZoneInfo(r.tz), admin_token=r.admin_token)
+
+
+def bind_http(config) -> socket.socket:
+    """The listening HTTP socket, bound in the server process (errors surface at startup)."""
+    family = socket.AF_INET6 if ":" in config.server.bind else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((config.server.bind, config.server.http_port))
+        sock.listen(128)
+        sock.setblocking(False)     # the render process accepts on it from its reactor
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def child_command(config_path: Path | None, overrides: dict, fd: int, link_fd: int) -> list[str]:
+    cmd = [sys.executable, "-m", "render_api.process", "--fd", str(fd), "--link-fd", str(link_fd),
+           "--parent", str(os.getpid()), "--overrides", json.dumps(overrides, default=str)]
+    if config_path is not None:
+        cmd += ["--config", str(config_path)]
+    return cmd
+
+
+class WriterLink(LineOnlyReceiver):
+    """The serve side of the link: one JSON request per line from the render process, run
+    on the store in a thread, one JSON reply per line, in order."""
+
+    MAX_LENGTH = LINK_MAX_LINE
+
+    def __init__(self, store):
+        self.store = store
+
+    def lineReceived(self, line: bytes) -> None:
+        from twisted.internet.threads import deferToThread
+        try:
+            req = json.loads(line)
+            op = req.pop("op")
+            if op not in LINK_OPS:
+                raise ValueError(f"unknown op {op!r}")
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            self._reply({"error": f"bad request: {exc}"})
+            return
+        d = deferToThread(getattr(self.store, op), **req)
+        d.addCallbacks(lambda result: self._reply({"result": result}),
+                       lambda failure: self._reply({"error": str(failure.value)}))
+
+    def _reply(self, doc: dict) -> None:
+        self.sendLine(json.dumps(doc).encode())
+
+
+def link_client(sock: socket.socket):
+    """The render side of the link: a blocking call(op, **args) -> result, one at a time."""
+    import threading
+    lock = threading.Lock()
+    reader = sock.makefile("rb")
+
+    def call(op: str, **args):
+        with lock:
+            sock.sendall(json.dumps({"op": op, **args}).encode() + b"\r\n")
+            line = reader.readline(LINK_MAX_LINE)
+        if not line:
+            raise ConnectionError("the server process closed the writer link")
+        reply = json.loads(line)
+        if "error" in reply:
+            raise ValueError(reply["error"])
+        return reply["result"]
+    return call
+
+
+class RenderProcess:
+    """The serve process's handle on the render child: start, restart on death, stop."""
+
+    def __init__(self, sock: socket.socket, config_path: Path | None, overrides: dict, reactor,
+                 store, log_level: str = "INFO"):
+        self.sock = sock
+        self.config_path, self.overrides, self.log_level = config_path, overrides, log_level
+        self.store = store
+        self._link = None
+        self.reactor = reactor
+        self.proc: subprocess.Popen | None = None
+        self.restarts = 0
+        self._stopping = False
+        self._watch_call = None
+
+    @property
+    def port(self) -> int:
+        return self.sock.getsockname()[1]
+
+    def start(self) -> None:
+        from twisted.internet.protocol import Factory
+        if self._link is not None:
+            self._link.loseConnection()
+        ours, theirs = socket.socketpair()
+        ours.setblocking(False)
+        factory = Factory.forProtocol(lambda: WriterLink(self.store))
+        self._link = self.reactor.adoptStreamConnection(ours.fileno(), socket.AF_UNIX, factory)
+        ours.close()                # the reactor holds its own duplicate
+        cmd = child_command(self.config_path, self.overrides, self.sock.fileno(), theirs.fileno())
+        try:
+            self.proc = subprocess.Popen(cmd + ["--log-level", self.log_level], stdin=subprocess.DEVNULL,
+                                         pass_fds=(self.sock.fileno(), theirs.fileno()))
+        finally:
+            theirs.close()
+        log.info("render process %d started for http port %d", self.proc.pid, self.port)
+        self._watch_call = self.reactor.callLater(1.0, self._watch)
+
+    def _watch(self) -> None:
+        if self._stopping:
+            return
+        code = self.proc.poll()
+        if code is None:
+            self._watch_call = self.reactor.callLater(1.0, self._watch)
+            return
+        pause = RESTART_PAUSES[min(self.restarts, len(RESTART_PAUSES) - 1)]
+        self.restarts += 1
+        log.error("render process %d exited with status %s; restarting in %.0f s", self.proc.pid, code, pause)
+        self._watch_call = self.reactor.callLater(pause, self.start)
+
+    def stop(self) -> None:
+        """SIGTERM the child and wait (bounded) for it; then close the sockets."""
+        self._stopping = True
+        if self._watch_call is not None and self._watch_call.active():
+            self._watch_call.cancel()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                log.warning("render process %d did not stop in %.0f s; killing it", self.proc.pid, STOP_GRACE)
+                self.proc.kill()
+                self.proc.wait()
+        if self._link is not None:
+            self._link.loseConnection()
+        self.sock.close()
+
+
+# ------------------------------------------------------------------------- the child
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this process when the server process dies (even by kill -9)."""
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)     # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass                    # not Linux: the parent's stop() is the only way out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="render_api.process")
+    ap.add_argument("--fd", type=int, required=True)
+    ap.add_argument("--parent", type=int, required=True)
+    ap.add_argument("--link-fd", type=int, required=True)
+    ap.add_argument("--overrides", default="{}")
+    ap.add_argument("--config", type=Path)
+    ap.add_argument("--log-level", default="INFO")
+    args = ap.parse_args(argv)
+    parent = args.parent
+    _die_with_parent()
+    if os.getppid() != parent:       # died before the death signal was armed
+        return 1
+    from strata import config as cfgmod
+    from strata.cli import setup_logging
+    config = cfgmod.load(args.config, json.loads(args.overrides))
+    setup_logging(args.log_level)
+    os.nice(config.render.nice)
+    from twisted.internet import reactor
+
+    from tsdb.view import StoreView
+    store = StoreView.open(config.server.data_dir, config.store_config(), max_age=config.render.refresh_interval)
+    store.writer = link_client(socket.socket(fileno=args.link_fd))
+    api = build_api(store, config, reactor)
+    api.start()
+    family = socket.AF_INET6 if ":" in config.server.bind else socket.AF_INET
+    port = reactor.adoptStreamPort(args.fd, family, make_site(api))
+    os.close(args.fd)           # the port holds its own duplicate
+    log.info("render process %d serving graphite http on %s:%d (nice %d)", os.getpid(), config.server.bind,
+             port.getHost().port, config.render.nice)
+
+    def on_signal(signum, frame):
+        reactor.callFromThread(reactor.stop)
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)     # the server process handles ^C and stops us
+
+    def check_parent():
+        if os.getppid() != parent:
+            log.warning("server process gone; render process exiting")
+            reactor.stop()
+        else:
+            reactor.callLater(1.0, check_parent)
+    reactor.callLater(1.0, check_parent)
+    started = time.monotonic()
+    reactor.run(installSignalHandlers=False)
+    api.stop()
+    store.close()
+    log.info("render process %d stopped after %.0f s", os.getpid(), time.monotonic() - started)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
