@@ -38,28 +38,30 @@ import argparse
 import datetime as _dt
 import json
 import math
-import multiprocessing as mp
 import os
-import pickle
 import platform
 import random
 import re
 import shutil
 import signal
 import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from strata.bench import generator, senders, targets
+from strata.bench.procmon import ProcMonitor, rss_trend
+from strata.bench.senders import LoadRun
+from strata.bench.targets import free_port, wait_port, whisper_count
 
 REPO = Path(__file__).resolve().parent.parent
 TMP = "/tmp"
@@ -67,8 +69,6 @@ STEP = 10
 CARBON_VENV = Path("/tmp/strata-bench/carbon-venv")
 CARBON_RETENTION = "10s:1h,1m:1d"
 CARBON_RAW_ROUNDS = 360                      # 10s:1h
-TS_PLACEHOLDER = 1111111111                  # patched per round; no 10-digit run in names/values
-PICKLE_TS = b"G" + struct.pack(">d", float(TS_PLACEHOLDER))
 VARIANTS = 4                                 # value variants, cycled by round
 MAX_CAP_RATE = 2_500_000                     # pts/s used to size the rounds of a `max` run
 
@@ -93,23 +93,6 @@ def series_value(i: int, variant: int) -> float:
     return float(i % 997) + 0.25 * variant
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float) -> bool:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
-                return True
-        except OSError:
-            time.sleep(0.1)
-    return False
-
-
 def loadavg() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -123,19 +106,11 @@ def build_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[lis
         chunks = []
         for a in range(lo, hi, chunk_points):
             b = min(hi, a + chunk_points)
-            if protocol == "plaintext":
-                data = "".join(f"{series_name(i)} {series_value(i, v)!r} {TS_PLACEHOLDER}\n"
-                               for i in range(a, b)).encode()
-                marks = data.count(b" %d\n" % TS_PLACEHOLDER)
-            else:
-                frames = []
-                for f in range(a, b, 500):       # carbon-relay: MAX_DATAPOINTS_PER_MESSAGE = 500
-                    pts = [(series_name(i), (float(TS_PLACEHOLDER), series_value(i, v)))
-                           for i in range(f, min(b, f + 500))]
-                    payload = pickle.dumps(pts, protocol=2)
-                    frames.append(struct.pack("!L", len(payload)) + payload)
-                data = b"".join(frames)
-                marks = data.count(PICKLE_TS)
+            names = [series_name(i) for i in range(a, b)]
+            values = np.array([series_value(i, v) for i in range(a, b)])
+            build = generator.plaintext_lines if protocol == "plaintext" else generator.pickle_frames
+            data = build(names, values)
+            marks = generator.marks(protocol, data)
             if marks != b - a:
                 raise RuntimeError(f"template has {marks} timestamp marks for {b - a} points")
             chunks.append((data, b - a))
@@ -143,245 +118,13 @@ def build_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[lis
     return out
 
 
-def patch(protocol: str, data: bytes, ts: int) -> bytes:
-    if protocol == "plaintext":
-        return data.replace(b" %d\n" % TS_PLACEHOLDER, b" %d\n" % ts)
-    return data.replace(PICKLE_TS, b"G" + struct.pack(">d", float(ts)))
-
-
-def sender_main(spec: dict, ready, start, results, progress, rounds_done) -> None:
-    """One load-generator process: one connection, series [lo, hi), rounds from first_round.
-
-    Senders stay within one round of each other (`rounds_done` is shared), as hosts sending
-    the current 10 s bucket do: a sender waits before round r until every peer has finished
-    round r - 2.
-    """
-    res = {"id": spec["id"], "sent": 0, "rounds_done": 0, "partial": 0, "t_start": None,
-           "t_sent": None, "t_eof": None, "error": None}
-    sock = None
-    try:
-        chunks = build_chunks(spec["protocol"], spec["lo"], spec["hi"], spec["chunk_points"])
-        sock = socket.create_connection(("127.0.0.1", spec["port"]), timeout=30)
-        sock.settimeout(spec["io_timeout"])
-        ready.put(spec["id"])
-        if not start.wait(300):
-            raise RuntimeError("no start signal")
-        rate = spec["rate"]
-        t0 = time.monotonic()
-        res["t_start"] = t0
-        deadline = t0 + spec["seconds"]
-        sent = 0
-        stop = False
-        for r in range(spec["rounds"]):
-            g = spec["first_round"] + r
-            ts = spec["base_ts"] + STEP * g
-            res["partial"] = 0
-            while r >= 2 and min(rounds_done) < r - 1 and time.monotonic() < deadline:
-                time.sleep(0.0005)
-            for data, n in chunks[g % VARIANTS]:
-                now = time.monotonic()
-                if now >= deadline:
-                    stop = True
-                    break
-                if rate:
-                    due = t0 + sent / rate
-                    if due > now:
-                        time.sleep(min(due - now, deadline - now))
-                        if time.monotonic() >= deadline:
-                            stop = True
-                            break
-                sock.sendall(patch(spec["protocol"], data, ts))
-                sent += n
-                res["partial"] += n
-                progress.value = sent
-            if stop:
-                break
-            res["rounds_done"] = r + 1
-            rounds_done[spec["id"]] = r + 1
-            res["partial"] = 0
-        res["sent"] = sent
-        res["t_sent"] = time.monotonic()
-        if spec["wait_eof"]:
-            sock.shutdown(socket.SHUT_WR)
-            while sock.recv(65536):                   # the server closes once it has read all
-                pass
-            res["t_eof"] = time.monotonic()
-    except Exception as exc:  # reported in the table; the bench goes on
-        res["error"] = f"{type(exc).__name__}: {exc}"
-        res["sent"] = res["sent"] or getattr(progress, "value", 0)
-        if res["t_sent"] is None:
-            res["t_sent"] = time.monotonic()
-    finally:
-        if sock is not None:
-            sock.close()
-        results.put(res)
-
-
 @dataclass
-class Load:
-    protocol: str
-    port: int
-    nseries: int
-    base_ts: int
-    first_round: int
-    rounds: int
-    rate: float | None          # total offered pts/s; None = as fast as possible
-    seconds: float
-    senders: int = 2
-    wait_eof: bool = True
-
-
-class LoadRun:
-    """Starts the sender processes (templates built), then `go()` starts the clock."""
-
-    def __init__(self, load: Load):
-        self.load = load
-        ctx = mp.get_context("spawn")
-        self.ready, self.results, self.start_ev = ctx.Queue(), ctx.Queue(), ctx.Event()
-        self.progress = [ctx.Value("q", 0, lock=False) for _ in range(load.senders)]
-        self.rounds_done = ctx.Array("i", load.senders, lock=False)
-        self.bounds = [(s * load.nseries // load.senders, (s + 1) * load.nseries // load.senders)
-                       for s in range(load.senders)]
-        chunk = 5000 if load.rate is None else 1000
-        self.procs = []
-        for s, (lo, hi) in enumerate(self.bounds):
-            spec = {"id": s, "protocol": load.protocol, "port": load.port, "lo": lo, "hi": hi,
-                    "base_ts": load.base_ts, "first_round": load.first_round, "rounds": load.rounds,
-                    "rate": load.rate / load.senders if load.rate else None, "seconds": load.seconds,
-                    "chunk_points": chunk, "wait_eof": load.wait_eof, "io_timeout": 120.0}
-            p = ctx.Process(target=sender_main, args=(spec, self.ready, self.start_ev, self.results,
-                                                      self.progress[s], self.rounds_done), daemon=True)
-            p.start()
-            self.procs.append(p)
-        got = 0
-        end = time.monotonic() + 300
-        while got < load.senders and time.monotonic() < end:
-            try:
-                self.ready.get(timeout=1.0)
-                got += 1
-            except Exception:
-                if not any(p.is_alive() for p in self.procs):
-                    break
-        self.ok = got == load.senders
-        self.t0 = None
-        self.res: list[dict] = []
-
-    def abort(self) -> None:
-        for p in self.procs:
-            if p.is_alive():
-                p.kill()
-            p.join(timeout=5)
-
-    def go(self) -> float:
-        self.t0 = time.monotonic()
-        self.start_ev.set()
-        return self.t0
-
-    def sent_now(self) -> int:
-        return sum(v.value for v in self.progress)
-
-    def wait(self, timeout: float) -> list[dict]:
-        end = time.monotonic() + timeout
-        while len(self.res) < len(self.procs) and time.monotonic() < end:
-            try:
-                self.res.append(self.results.get(timeout=0.5))
-            except Exception:
-                if not any(p.is_alive() for p in self.procs) and self.results.empty():
-                    break
-        for p in self.procs:
-            p.join(timeout=5)
-            if p.is_alive():
-                p.kill()
-                p.join(timeout=5)
-        self.res.sort(key=lambda r: r["id"])
-        return self.res
-
-    @property
-    def sent(self) -> int:
-        return sum(r["sent"] for r in self.res)
-
-    @property
-    def t_sent(self) -> float:
-        return max(r["t_sent"] for r in self.res)
-
-    @property
-    def t_eof(self) -> float | None:
-        eofs = [r["t_eof"] for r in self.res]
-        return max(eofs) if all(e is not None for e in eofs) else None
-
-    def errors(self) -> list[str]:
-        return [r["error"] for r in self.res if r["error"]]
-
-    def expected(self, i: int) -> list[int]:
-        """Global round numbers sent for series i."""
-        for s, (lo, hi) in enumerate(self.bounds):
-            if lo <= i < hi:
-                r = self.res[s]
-                n = r["rounds_done"] + (1 if i - lo < r["partial"] else 0)
-                return [self.load.first_round + k for k in range(n)]
-        raise ValueError(i)
+class Load(senders.Load):
+    """The product's sender load, building this benchmark's series (servers.host-*)."""
+    builder: Callable | None = build_chunks
 
 
 # ============================================================================ process monitor
-
-class ProcMonitor(threading.Thread):
-    """Samples a process's CPU seconds (utime+stime), RSS and anonymous RSS every `interval`.
-
-    RSS includes file pages mapped by the process (Strata's memory-mapped head files, which
-    are page cache the kernel can write back and drop); RSS - shared (statm) is the anonymous
-    part: the heap, which is what memory per series is judged by.
-    """
-
-    def __init__(self, pid: int, interval: float = 0.5):
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.samples: list[tuple[float, float, int, int]] = []
-        self._stop_ev = threading.Event()
-        self._tck = os.sysconf("SC_CLK_TCK")
-        self._page = os.sysconf("SC_PAGE_SIZE")
-
-    def sample(self) -> tuple[float, float, int] | None:
-        try:
-            with open(f"/proc/{self.pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{self.pid}/statm") as f:
-                statm = f.read().split()
-            rss, shared = int(statm[1]) * self._page, int(statm[2]) * self._page
-        except (OSError, IndexError, ValueError):
-            return None
-        cpu = (int(fields[11]) + int(fields[12])) / self._tck
-        return (time.monotonic(), cpu, rss, rss - shared)
-
-    def run(self) -> None:
-        for _ in range(int(7200 / self.interval)):       # bounded: 2 h
-            s = self.sample()
-            if s is None:
-                return
-            self.samples.append(s)
-            if self._stop_ev.wait(self.interval):
-                return
-
-    def stop(self) -> None:
-        self._stop_ev.set()
-        self.join(timeout=5)
-
-    def window(self, a: float, b: float) -> dict:
-        pts = [s for s in self.samples if a - self.interval <= s[0] <= b + self.interval]
-        if len(pts) < 2:
-            return {"cpu_pct": None, "rss_peak": None, "anon_peak": None, "rss_end": None, "rss_series": []}
-        cpu = 100.0 * (pts[-1][1] - pts[0][1]) / max(pts[-1][0] - pts[0][0], 1e-9)
-        return {"cpu_pct": cpu, "rss_peak": max(p[2] for p in pts), "anon_peak": max(p[3] for p in pts),
-                "rss_end": pts[-1][2], "rss_series": [(round(p[0] - a, 2), p[2], p[3]) for p in pts]}
-
-
-def rss_trend(win: dict, col: int = 1) -> str:
-    """RSS (col 1) or anonymous RSS (col 2) at 25/50/75/100% of the window, MB."""
-    s = win["rss_series"]
-    if len(s) < 4:
-        return "-"
-    idx = [len(s) // 4, len(s) // 2, 3 * len(s) // 4, len(s) - 1]
-    return "/".join(f"{s[i][col] / 1e6:.0f}" for i in idx)
-
 
 # ============================================================================ results
 
@@ -435,58 +178,14 @@ def strata_rounds_base(nseries: int, rate: float | None, seconds: float, margin:
     cur = int(now) // block * block
     base = cur - block if now + seconds + margin < cur + 600 else cur
     return base, rounds
-class StrataServer:
+class StrataServer(targets.StrataServer):
     def __init__(self, tag: str, config_text: str | None = None):
-        self.dir = Path(tempfile.mkdtemp(prefix=f"strata-ingest-{tag}-", dir=TMP))
-        self.data = self.dir / "data"
-        self.line_port, self.pickle_port = free_port(), free_port()
-        self.log_path = self.dir / "serve.log"
-        cmd = [sys.executable, "-m", "strata.cli", "serve", "--data-dir", str(self.data),
-               "--bind", "127.0.0.1", "--line-port", str(self.line_port), "--udp-port", "0",
-               "--pickle-port", str(self.pickle_port), "--http-port", "0"]
-        if config_text:
-            (self.dir / "strata.toml").write_text(config_text)
-            cmd += ["--config", str(self.dir / "strata.toml")]
-        env = dict(os.environ, PYTHONPATH=str(REPO))
-        self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=open(self.log_path, "w"),
-                                     stderr=subprocess.STDOUT)
-        self.t_exit = None
-
-    def wait_ready(self, timeout: float = 60) -> bool:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                return False
-            text = self.log_path.read_text(errors="replace")
-            if "listening for carbon pickle tcp" in text and "listening for carbon plaintext tcp" in text:
-                return True
-            time.sleep(0.1)
-        return False
-
-    def stop(self, sig=signal.SIGTERM, timeout: float = 180) -> float:
-        """Signal, wait for exit; returns the monotonic exit time."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-        self.t_exit = time.monotonic()
-        return self.t_exit
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
+        super().__init__(tag, config_text, tmp=TMP, prefix="strata-ingest-", http=False, udp=False,
+                         cwd=REPO, pythonpath=REPO)
 
     def summary(self) -> dict:
         m = re.search(r"stopped: (\d+) points received, (\d+) stored, (\d+) series created", self.log_text())
         return {"received": int(m[1]), "committed": int(m[2]), "created": int(m[3])} if m else {}
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def count_strata(data_dir: Path, run: LoadRun, sample: int, seed: int = 1) -> dict:
@@ -699,112 +398,15 @@ def run_strata_sigterm_probe(nseries: int, seconds: float) -> dict:
 # ============================================================================ carbon-cache
 
 def ensure_carbon_venv() -> tuple[Path | None, str]:
-    py = CARBON_VENV / "bin" / "python"
-    script = CARBON_VENV / "bin" / "carbon-cache.py"
-    if py.exists() and script.exists():
-        return py, ""
-    log(f"creating {CARBON_VENV} with carbon==1.1.10 whisper==1.1.10 (one time)")
-    try:
-        CARBON_VENV.parent.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, "-m", "venv", str(CARBON_VENV)], check=True, timeout=120)
-        subprocess.run([str(py), "-m", "pip", "install", "-q", "carbon==1.1.10", "whisper==1.1.10"],
-                       check=True, timeout=600, stdout=subprocess.DEVNULL)
-    except Exception as exc:
-        return None, f"carbon venv setup failed: {exc}"
-    return py, ""
+    return targets.ensure_carbon_venv(venv=CARBON_VENV, say=log)
 
 
-CARBON_CONF = """[cache]
-STORAGE_DIR = {root}/storage
-LOCAL_DATA_DIR = {root}/storage/whisper
-LOG_DIR = {root}/storage/log
-PID_DIR = {root}/storage
-USER =
-MAX_CACHE_SIZE = inf
-MAX_UPDATES_PER_SECOND = inf
-MAX_CREATES_PER_MINUTE = inf
-LINE_RECEIVER_INTERFACE = 127.0.0.1
-LINE_RECEIVER_PORT = {line}
-ENABLE_UDP_LISTENER = False
-PICKLE_RECEIVER_INTERFACE = 127.0.0.1
-PICKLE_RECEIVER_PORT = {pickle}
-CACHE_QUERY_INTERFACE = 127.0.0.1
-CACHE_QUERY_PORT = {query}
-LOG_LISTENER_CONNECTIONS = False
-LOG_UPDATES = False
-LOG_CREATES = False
-LOG_CACHE_HITS = False
-LOG_CACHE_QUEUE_SORTS = False
-CACHE_WRITE_STRATEGY = sorted
-WHISPER_SPARSE_CREATE = True
-WHISPER_AUTOFLUSH = False
-WHISPER_FALLOCATE_CREATE = False
-ENABLE_TAGS = False
-USE_FLOW_CONTROL = True
-CARBON_METRIC_INTERVAL = 10
-"""
-
-
-class CarbonServer:
+class CarbonServer(targets.CarbonServer):
     def __init__(self, py: Path):
-        self.dir = Path(tempfile.mkdtemp(prefix="strata-ingest-carbon-", dir=TMP))
-        self.line_port, self.pickle_port, query = free_port(), free_port(), free_port()
-        conf = self.dir / "conf"
-        conf.mkdir()
-        (conf / "carbon.conf").write_text(CARBON_CONF.format(root=self.dir, line=self.line_port,
-                                                             pickle=self.pickle_port, query=query))
-        (conf / "storage-schemas.conf").write_text(
-            f"[carbon]\npattern = ^carbon\\.\nretentions = 10s:1h\n\n"
-            f"[default]\npattern = .*\nretentions = {CARBON_RETENTION}\n")
-        (conf / "storage-aggregation.conf").write_text(
-            "[default]\npattern = .*\nxFilesFactor = 0.5\naggregationMethod = average\n")
-        self.whisper_dir = self.dir / "storage" / "whisper"
-        env = dict(os.environ, GRAPHITE_ROOT=str(self.dir))
-        env.pop("PYTHONPATH", None)
-        self.log_path = self.dir / "carbon.log"
-        self.proc = subprocess.Popen([str(py), str(py.parent / "carbon-cache.py"), "--config",
-                                      str(conf / "carbon.conf"), "--nodaemon", "start"],
-                                     cwd=str(self.dir), env=env, stdout=open(self.log_path, "w"),
-                                     stderr=subprocess.STDOUT)
-
-    def wait_ready(self) -> bool:
-        return wait_port(self.line_port, 60) and wait_port(self.pickle_port, 10)
+        super().__init__(py, retention=CARBON_RETENTION, tmp=TMP, prefix="strata-ingest-carbon-")
 
     def path(self, i: int) -> str:
-        return os.path.join(self.whisper_dir, *series_name(i).split(".")) + ".wsp"
-
-    def stop(self, timeout: float) -> tuple[float, bool]:
-        t = time.monotonic()
-        clean = True
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                clean = False
-                self.proc.kill()
-                self.proc.wait(timeout=30)
-        return time.monotonic() - t, clean
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def whisper_count(paths: list[str], t_from: int, t_until: int) -> int:
-    """Non-empty 10 s slots in [t_from, t_until] over the files (a missing file counts 0)."""
-    import whisper
-    total = 0
-    now = int(time.time())
-    for p in paths:
-        try:
-            _info, vals = whisper.fetch(p, t_from - 1, t_until, now=now)
-        except (OSError, whisper.WhisperException, ValueError, struct.error):
-            continue
-        total += sum(v is not None for v in vals)
-    return total
+        return super().path(series_name(i))
 
 
 def carbon_step(srv: CarbonServer, protocol: str, nseries: int, rate: float | None, seconds: float,

@@ -117,9 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
     p = sub.add_parser("inspect", help="summarise a data directory")
     p.add_argument("data_dir", type=Path)
+    from strata.bench import cli as bench_cli
+    bench_cli.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "bench":
+        return bench_cli.main(args)
     try:
         print(json.dumps(inspect(args.data_dir), indent=2))
     except (OSError, StorageError) as exc:
