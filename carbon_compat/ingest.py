@@ -190,6 +190,20 @@ class Ingest:
         if not self._paused and self.overloaded:
             self._pause()
 
+    def reserve(self, points: int) -> None:
+        """Count `points` as pending before they are parsed (frames sent to a pickle worker),
+        so that backpressure covers them too; `release` takes them back."""
+        self.last_data = self.reactor.seconds()
+        with self._lock:
+            self._pending += points
+        if not self._paused and self.overloaded:
+            self._pause()
+
+    def release(self, points: int) -> None:
+        with self._lock:
+            self._pending -= points
+        self._maybe_resume()
+
     def note_rejects(self, rejects: Rejects, peer: str) -> None:
         self.counters.rejects.update(rejects.counts)
         for reason, text in rejects.samples:
@@ -217,6 +231,10 @@ class Ingest:
             t.pauseProducing()
 
     def _maybe_resume(self) -> None:
+        if self._paused and self._queue.empty():
+            # Paused, the batch grows only from frames already read: an idle writer should
+            # not wait for the timer (that stalls a small max_pending_points).
+            self.flush()
         if self._paused and self._pending_points() < self.max_pending // 2:
             self._paused = False
             self.last_data = self.reactor.seconds()

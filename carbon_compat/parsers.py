@@ -529,6 +529,13 @@ def _hostile_reason(payload: bytes, i: int) -> str:
 
 def _points_from_elements(elements: Sequence[Any], now: float, rejects: Rejects) -> Batch:
     """Unpack each ``(metric, (timestamp, value))``; reject the elements that do not fit."""
+    columns = _transposed(elements)
+    if columns is not None:
+        names, stamps, values = columns
+        ts_col, ts_bad = _floats(stamps)
+        vs_col, vs_bad = _floats(values)
+        return _assemble(names, ts_col, vs_col, ts_bad, vs_bad,
+                         lambda i: _safe_repr(elements[i]), now, rejects)
     names: list[str] = []
     stamps: list[Any] = []
     values: list[Any] = []
@@ -556,6 +563,23 @@ def _points_from_elements(elements: Sequence[Any], now: float, rejects: Rejects)
     ts_col, ts_bad = _floats(stamps)
     vs_col, vs_bad = _floats(values)
     return _assemble(names, ts_col, vs_col, ts_bad, vs_bad, element_text, now, rejects)
+
+
+def _transposed(elements: Sequence[Any]) -> tuple[list[str], tuple, tuple] | None:
+    """(names, timestamps, values) in three C-level passes when every element is a
+    ``(str, (ts, value))`` pair; None sends the frame through the per-element loop.
+
+    zip iterates each element exactly as carbon's ``metric, (ts, value) = element`` does,
+    and strict=True refuses the elements whose length differs from the others'.
+    """
+    try:
+        metrics, pairs = zip(*elements, strict=True)
+        stamps, values = zip(*pairs, strict=True)
+    except (TypeError, ValueError):
+        return None
+    if not set(map(type, metrics)) <= {str}:
+        return None
+    return list(metrics), stamps, values
 
 
 def _metric_name(metric: Any) -> str | None:

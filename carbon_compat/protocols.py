@@ -10,6 +10,8 @@ Framing limits, where Strata keeps the connection and carbon would drop it:
 * a pickle frame longer than `max_pickle_frame` is skipped (its bytes read and discarded,
   the stream stays in sync) and counted (`frame_too_long`); carbon closes the connection.
 A pickle that names any global (a code-execution attempt) closes the connection.
+Pickle frames are parsed by the factory's `pickle_parser` (carbon_compat.pickle_pool):
+in this process, or in worker processes.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ import numpy as np
 from twisted.internet import protocol
 from twisted.protocols.policies import TimeoutMixin
 
-from .parsers import (HostilePickle, Rejects, parse_pickle, parse_plaintext,
-                      parse_plaintext_datagram)
+from .parsers import Rejects, parse_plaintext, parse_plaintext_datagram
+from .pickle_pool import InlinePickleParser
 
 log = logging.getLogger("strata.carbon")
 
@@ -124,12 +126,19 @@ class PlaintextReceiver(_CarbonStream):
 
 
 class PickleReceiver(_CarbonStream):
-    """4-byte big-endian length + pickle of [(metric, (timestamp, value)), ...] frames."""
+    """4-byte big-endian length + pickle of [(metric, (timestamp, value)), ...] frames.
+
+    Frames go to the factory's pickle parser (in-process, or worker processes), which hands
+    the points to Ingest in this connection's order, or calls `refuse`.
+    """
 
     _buffer = b""
     _skip = 0
+    refused_frames = False      # set once a frame closed the connection; later frames are dropped
 
     def dataReceived(self, data: bytes) -> None:
+        if self.refused_frames:
+            return
         self.resetTimeout()
         if self._skip:
             taken = min(self._skip, len(data))
@@ -151,15 +160,18 @@ class PickleReceiver(_CarbonStream):
             frames.append(buf[pos + 4:pos + 4 + length])
             pos += 4 + length
         self._buffer = buf[pos:]
-        for payload in frames:
-            try:
-                batch, rejects = parse_pickle(payload, self.now(), limits.max_pickle_points)
-            except HostilePickle as exc:
-                self.factory.ingest.note_rejects(_one("hostile_pickle", str(exc)), self.peer)
-                log.warning("closing connection from %s: pickle names a global (%s)", self.peer, exc)
-                self.transport.abortConnection()
-                return
-            self.factory.ingest.submit(batch, rejects, self.peer)
+        if frames:
+            self.factory.pickle_parser.parse(self, frames, self.now())
+
+    def refuse(self, reason: str, message: str, detail: str) -> None:
+        """Count `reason`, log `message`, and close the connection; its later frames are dropped."""
+        if self.refused_frames:
+            return
+        self.refused_frames = True
+        self.factory.ingest.note_rejects(_one(reason, detail), self.peer)
+        log.warning("closing connection from %s: %s", self.peer, message)
+        self._buffer = b""
+        self.transport.abortConnection()
 
 
 class PlaintextDatagram(protocol.DatagramProtocol):
@@ -184,12 +196,13 @@ class PlaintextDatagram(protocol.DatagramProtocol):
 class CarbonFactory(protocol.ServerFactory):
     noisy = False   # our own log says what listens where
 
-    def __init__(self, protocol_class, ingest, limits, clock):
+    def __init__(self, protocol_class, ingest, limits, clock, pickle_parser=None):
         self.protocol = protocol_class
         self.ingest = ingest
         self.limits = limits
         self.clock = clock
         self.connections = 0
+        self.pickle_parser = pickle_parser or InlinePickleParser(ingest, limits.max_pickle_points)
 
 
 def _one(reason: str, text) -> Rejects:

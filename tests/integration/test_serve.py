@@ -127,6 +127,142 @@ def test_sigterm_under_load_loses_no_point(tmp_path, request, pending_limit):
         assert "ingestion paused" in server.log()
 
 
+def worker_pids(server) -> list[int]:
+    """The server's pickle worker processes (its children)."""
+    pid = server.proc.pid
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(p) for p in f.read().split()]
+
+
+def wait_for(predicate, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def pickle_rounds(prefix: str, t: int, series: int, rounds: int, per_frame: int = 500) -> bytes:
+    frames = []
+    for r in range(rounds):
+        pts = [(f"{prefix}.s{i}", (float(t + 10 * r), float(r))) for i in range(series)]
+        frames += [pickle_frame(pts[k:k + per_frame]) for k in range(0, series, per_frame)]
+    return b"".join(frames)
+
+
+def count_missing(server, prefixes, series: int, t: int, rounds: int) -> int:
+    missing = 0
+    with Store.open(server.data_dir, StoreConfig()) as store:
+        for prefix in prefixes:
+            for i in range(series):
+                got = store.read(f"{prefix}.s{i}", t - 1, t + 10 * (rounds - 1), now=time.time())
+                missing += rounds - int(np.count_nonzero(~np.isnan(got.values))) if got else rounds
+    return missing
+
+
+@pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
+@pytest.mark.parametrize("pending_limit", [None, 3000], ids=["free", "backpressure"])
+def test_sigterm_under_pickle_load_loses_no_point(tmp_path, request, workers, pending_limit):
+    config = f"[limits]\npickle_workers = {workers}\n"
+    if pending_limit is not None:
+        config += f"max_pending_points = {pending_limit}\n"
+    server = start_server(tmp_path, config=config)
+    request.addfinalizer(lambda: server.proc.poll() is None and server.stop(signal.SIGKILL))
+    t = recent() - 3000
+    series, rounds, conns = 2000, 25, 4
+    if workers:
+        wait_for(lambda: len(worker_pids(server)) == workers)
+    threads = [threading.Thread(target=send_tcp, args=(server.pickle_port, pickle_rounds(f"pl.c{c}", t, series, rounds)))
+               for c in range(conns)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert server.stop(signal.SIGTERM) == 0      # right after the last sendall returned
+    assert count_missing(server, [f"pl.c{c}" for c in range(conns)], series, t, rounds) == 0
+    assert "died" not in server.log()
+    if pending_limit is not None:
+        assert "ingestion paused" in server.log()
+
+
+def test_sigkill_of_the_server_with_a_pickle_worker_loses_at_most_the_window_and_no_worker_lingers(server):
+    t = recent() - 3000
+    series = 1000
+    wait_for(lambda: len(worker_pids(server)) == 1)
+    worker = worker_pids(server)[0]
+    sent_at: list[float] = []
+    stop = threading.Event()
+
+    def sender():
+        with socket.create_connection(("127.0.0.1", server.pickle_port)) as s:
+            for r in range(300):
+                if stop.is_set():
+                    return
+                s.sendall(pickle_rounds("pk", t + 10 * r, series, 1))
+                sent_at.append(time.monotonic())
+                time.sleep(1 / 20)
+
+    th = threading.Thread(target=sender)
+    th.start()
+    time.sleep(3)
+    killed_at = time.monotonic()
+    server.stop(signal.SIGKILL)
+    stop.set()
+    th.join()
+    wait_for(lambda: not os.path.exists(f"/proc/{worker}") or
+             open(f"/proc/{worker}/stat").read().split()[2] == "Z", timeout=10)
+    safe = [r for r, at in enumerate(sent_at) if at < killed_at - 1.0]   # sent >= 1 s before the kill
+    assert len(safe) > 20
+    with Store.open(server.data_dir, StoreConfig()) as store:
+        for i in range(0, series, 37):
+            got = store.read(f"pk.s{i}", t - 1, t + 10 * safe[-1], now=time.time())
+            assert got is not None
+            assert np.count_nonzero(~np.isnan(got.values)) == len(safe), i
+
+
+def test_killed_pickle_worker_is_restarted_and_ingest_goes_on(server):
+    t = recent() - 3000
+    wait_for(lambda: len(worker_pids(server)) == 1)
+    first = worker_pids(server)[0]
+    send_tcp(server.pickle_port, pickle_rounds("before", t, 100, 2))
+    os.kill(first, signal.SIGKILL)
+    wait_for(lambda: "restarting pickle worker 0" in server.log())
+    wait_for(lambda: worker_pids(server) not in ([], [first]))
+    send_tcp(server.pickle_port, pickle_rounds("after", t, 100, 2))
+    assert server.stop() == 0
+    assert "pickle worker pid %d died (signal 9)" % first in server.log()
+    assert count_missing(server, ["before", "after"], 100, t, 2) == 0
+
+
+def test_pickle_worker_killed_under_load_costs_at_most_its_frames_connection(server):
+    t = recent() - 3000
+    series, rounds, conns = 1000, 40, 3
+    wait_for(lambda: len(worker_pids(server)) == 1)
+    closed = [False] * conns
+
+    def sender(c):
+        try:
+            with socket.create_connection(("127.0.0.1", server.pickle_port)) as s:
+                for r in range(rounds):
+                    s.sendall(pickle_rounds(f"wk.c{c}", t + 10 * r, series, 1))
+                    time.sleep(0.02)
+        except OSError:
+            closed[c] = True
+
+    threads = [threading.Thread(target=sender, args=(c,)) for c in range(conns)]
+    for th in threads:
+        th.start()
+    time.sleep(0.5)
+    os.kill(worker_pids(server)[0], signal.SIGKILL)
+    for th in threads:
+        th.join()
+    assert server.stop() == 0
+    log_text = server.log()
+    assert "died (signal 9)" in log_text
+    assert sum(closed) <= 1
+    kept = [f"wk.c{c}" for c in range(conns) if not closed[c] and f"wk.c{c}" not in log_text]
+    assert count_missing(server, kept, series, t, rounds) == 0
+
+
 def test_sigkill_loses_at_most_the_flush_window(server):
     t = recent() - 3000
     series, rate_rounds = 1000, 20            # 1000 points per round, 20 rounds/s = 20k points/s

@@ -76,3 +76,23 @@ def test_render_section_and_unknown_time_zone(tmp_path):
     cfg.write_text('[render]\ntz = "Mars/Olympus"\n')
     with pytest.raises(ConfigFileError, match="Mars/Olympus.*not a known time zone"):
         load(cfg)
+
+
+def test_admin_token_is_empty_by_default_and_read_from_render(tmp_path):
+    assert Config().render.admin_token == ""
+    cfg = tmp_path / "strata.toml"
+    cfg.write_text('[render]\nadmin_token = "s3cret"\n')
+    assert load(cfg).render.admin_token == "s3cret"
+    cfg.write_text('[render]\nadmin_token = 5\n')
+    with pytest.raises(ConfigFileError, match="admin_token = 5 has the wrong type"):
+        load(cfg)
+
+
+def test_pickle_workers_default_to_one_and_zero_means_in_process(tmp_path):
+    assert (Config().limits.pickle_workers, Config().limits.pickle_worker_names) == (1, 1_000_000)
+    cfg = tmp_path / "strata.toml"
+    cfg.write_text("[limits]\npickle_workers = 0\npickle_worker_names = 5000\n")
+    assert (load(cfg).limits.pickle_workers, load(cfg).limits.pickle_worker_names) == (0, 5000)
+    cfg.write_text("[limits]\npickle_workers = -1\n")
+    with pytest.raises(ConfigFileError, match="pickle_workers = -1 has the wrong type"):
+        load(cfg)
