@@ -60,6 +60,9 @@ _PROHIBITED_TAG_CHARS = ";!^="
 # carbon's segment regex, including its typo "(:?,|$)": a segment may end in "," or ":,".
 _OPENMETRICS_SEGMENT = re.compile(r'([^=]+)="((?:\\["\\]|[^"\\])+)"(?::?,|\Z)')
 _OPENMETRICS_ESCAPE = re.compile(r'\\(["\\])')
+# A carbon name already in canonical form: a metric without a leading '~', then tag=value
+# segments with carbon's allowed characters (checked further in _canonical).
+_CANONICAL_SHAPE = re.compile(r"[^;~][^;]*(?:;[^;!^=]+=[^;~][^;]*)+")
 
 
 def normalize(name: str) -> str:
@@ -80,11 +83,23 @@ def normalize(name: str) -> str:
     _check_raw(name)
     if ";" not in name and not _looks_openmetrics(name):
         return name if name[0] != "~" else _name_tag(name, name)
+    if _canonical(name):
+        return name
     tags = _parse(name)
     normalized = _format(tags)
     if _looks_openmetrics(normalized):
         raise InvalidName(name, f"normalized form {normalized!r} would parse as OpenMetrics")
     return normalized
+
+
+def _canonical(name: str) -> bool:
+    """True if ``name`` is a tagged name that normalizes to itself: the cheap test that spares
+    senders of canonical names (most of them) the parse, at every new series."""
+    if not _CANONICAL_SHAPE.fullmatch(name) or _looks_openmetrics(name):
+        return False
+    segments = name.split(";")[1:]
+    tags = [seg.partition("=")[0] for seg in segments]
+    return segments == sorted(segments) and "name" not in tags and len(set(tags)) == len(tags)
 
 
 def parse_tags(normalized: str) -> dict[str, str]:

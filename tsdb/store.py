@@ -399,20 +399,28 @@ class Store:
     def _apply_block(self, lane: Lane, level: int, shard: int, start: int, row, bidx, vals, slots) -> None:
         blk = self._block(shard, lane, level, start)
         self._cover_rows(blk, shard, lane, level, start, int(row.max()))
-        segments = blk.heads if len(blk.heads) == 1 else [
-            s for s in blk.heads if ((row >= s.row_start) & (row < s.row_end)).any()]
-        for seg in segments:
-            if len(blk.heads) == 1:
-                r, b, v, sl = row, bidx, vals, slots
-            else:
-                m = (row >= seg.row_start) & (row < seg.row_end)
-                r, b, v, sl = row[m], bidx[m], vals[m], None if slots is None else slots[m]
-            cells = seg.cells(b, r)
-            if _distinct(cells, seg.header.row_cap):
-                seg.merge_points(cells, st.single_points(v, sl))
-            else:
-                ucells, s = st.of_points(cells, v, sl)
-                seg.merge_points(ucells, s)
+        if len(blk.heads) == 1:
+            self._merge_into(blk.heads[0], row, bidx, vals, slots)
+            return
+        # heads cover consecutive row ranges in order: one searchsorted and one radix sort
+        # group the points by segment, whatever the number of segments
+        which = np.searchsorted(np.array([h.row_start for h in blk.heads]), row, side="right") - 1
+        order = np.argsort(which.astype(np.int32), kind="stable")
+        which = which[order]
+        cuts = np.r_[0, np.flatnonzero(which[1:] != which[:-1]) + 1, len(order)]
+        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
+            sel = order[a:b]
+            self._merge_into(blk.heads[int(which[a])], row[sel], bidx[sel], vals[sel],
+                             None if slots is None else slots[sel])
+
+    @staticmethod
+    def _merge_into(seg: HeadSegment, row, bidx, vals, slots) -> None:
+        cells = seg.cells(bidx, row)
+        if _distinct(cells, seg.header.row_cap):
+            seg.merge_points(cells, st.single_points(vals, slots))
+        else:
+            ucells, s = st.of_points(cells, vals, slots)
+            seg.merge_points(ucells, s)
 
     def _block(self, shard: int, lane: Lane, level: int, start: int) -> _Block:
         blocks = self._blocks.setdefault((shard, lane.id, level), {})

@@ -198,3 +198,34 @@ def test_tag_order_does_not_change_the_normal_form(metric, pairs):
         assert normalize(forward) == normalize(backward)
     except InvalidName as error:
         assert "would parse as OpenMetrics" in error.rule
+
+
+# ---------------------------------------------------------------- canonical fast path
+
+tag_alphabet = st.sampled_from(list("ab~=;!^.n-ame"))
+tagged_names = st.builds(
+    lambda metric, segs: metric + "".join(";" + s for s in segs),
+    st.text(alphabet=tag_alphabet, min_size=1, max_size=4),
+    st.lists(st.text(alphabet=tag_alphabet, min_size=1, max_size=6), min_size=1, max_size=4))
+
+
+def _slow_normalize(name: str):
+    from tsdb import names as nm
+    try:
+        nm._check_raw(name)
+        out = nm._format(nm._parse(name))
+    except InvalidName:
+        return None
+    return None if nm._looks_openmetrics(out) else out
+
+
+@settings(max_examples=3000)
+@given(tagged_names)
+def test_canonical_fast_path_agrees_with_the_parse(name):
+    """normalize's shortcut for names already in canonical form gives what the full parse
+    gives, and refuses what it refuses."""
+    try:
+        got = normalize(name)
+    except InvalidName:
+        got = None
+    assert got == _slow_normalize(name)
