@@ -2,7 +2,8 @@
 
 Why: collection comes first.  Queries evaluated in the server process would share its GIL
 and its core with the Carbon receivers, so a few heavy dashboards could slow ingestion.
-In its own process, niced (`render.nice`), a query takes only the CPU ingestion leaves.
+In its own process, at idle priority (`render.priority`), a query takes only the CPU that
+ingestion leaves.
 How: `strata serve` binds the HTTP socket itself (so a bad port fails at startup and
 port 0 works), then starts `python -m render_api.process` with that socket inherited.
 The child reads the data directory through a read-only `tsdb.view.StoreView`, refreshed
@@ -194,6 +195,15 @@ def _die_with_parent() -> None:
         pass                    # not Linux: the parent's stop() is the only way out
 
 
+def _lower_priority(priority: str) -> None:
+    """idle: Linux SCHED_IDLE, the CPU no other task wants (a busy ingest keeps nearly all of
+    it); low: nice 10; normal: unchanged."""
+    if priority == "idle" and hasattr(os, "SCHED_IDLE"):
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    elif priority in ("idle", "low"):
+        os.nice(10)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="render_api.process")
     ap.add_argument("--fd", type=int, required=True)
@@ -211,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
     from strata.cli import setup_logging
     config = cfgmod.load(args.config, json.loads(args.overrides))
     setup_logging(args.log_level)
-    os.nice(config.render.nice)
+    _lower_priority(config.render.priority)
     from twisted.internet import reactor
 
     from tsdb.view import StoreView
@@ -222,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     family = socket.AF_INET6 if ":" in config.server.bind else socket.AF_INET
     port = reactor.adoptStreamPort(args.fd, family, make_site(api))
     os.close(args.fd)           # the port holds its own duplicate
-    log.info("render process %d serving graphite http on %s:%d (nice %d)", os.getpid(), config.server.bind,
-             port.getHost().port, config.render.nice)
+    log.info("render process %d serving graphite http on %s:%d (%s priority)", os.getpid(),
+             config.server.bind, port.getHost().port, config.render.priority)
 
     def on_signal(signum, frame):
         reactor.callFromThread(reactor.stop)

@@ -70,7 +70,7 @@ class RenderConfig:
     threads: int = 4                       # queries evaluated at once, off the reactor thread
     tz: str = "UTC"                        # default time zone (graphite-web TIME_ZONE)
     isolated: bool = True                  # serve HTTP from a process of its own (false: in the server)
-    nice: int = 10                         # CPU priority drop of that process (0-19): ingestion first
+    priority: str = "idle"                 # that process's CPU priority: idle, low (nice 10) or normal
     refresh_interval: float = 0.5          # at most this stale, in seconds, is what that process reads
     admin_token: str = ""                  # bearer token for /tags/delSeries; empty = refused (403)
 
@@ -106,6 +106,8 @@ class Config:
                            read_cache_bytes=s.read_cache_mb << 20)
 
 
+RENDER_PRIORITIES = ("idle", "low", "normal")
+
 SECTIONS = {"server": ServerConfig, "limits": LimitsConfig, "storage": StorageSettings,
             "metrics": MetricsConfig, "render": RenderConfig}
 
@@ -123,6 +125,9 @@ def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> 
     for extra in doc:
         problems.append(f"{path}: unknown section [{extra}]")
     _check_tz(parts["render"].tz, path, problems)
+    if parts["render"].priority not in RENDER_PRIORITIES:
+        problems.append(f"{path}: [render] priority = {parts['render'].priority!r}: expected one of "
+                        f"{', '.join(RENDER_PRIORITIES)}")
     if problems:
         raise ConfigFileError("\n".join(problems))
     return Config(**parts)

@@ -96,3 +96,13 @@ def test_pickle_workers_default_to_one_and_zero_means_in_process(tmp_path):
     cfg.write_text("[limits]\npickle_workers = -1\n")
     with pytest.raises(ConfigFileError, match="pickle_workers = -1 has the wrong type"):
         load(cfg)
+
+
+def test_render_priority_is_checked(tmp_path):
+    assert Config().render.priority == "idle"
+    cfg = tmp_path / "strata.toml"
+    cfg.write_text('[render]\npriority = "low"\n')
+    assert load(cfg).render.priority == "low"
+    cfg.write_text('[render]\npriority = "urgent"\n')
+    with pytest.raises(ConfigFileError, match="priority = 'urgent'"):
+        load(cfg)
