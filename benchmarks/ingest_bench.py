@@ -58,7 +58,8 @@ from pathlib import Path
 
 import numpy as np
 
-from strata.bench import generator, senders, targets
+from strata.bench import generator, senders
+from strata.bench import targets as bench_targets   # `targets` is this module's target table
 from strata.bench.procmon import ProcMonitor, rss_trend
 from strata.bench.senders import LoadRun
 from strata.bench.targets import free_port, wait_port, whisper_count
@@ -178,7 +179,7 @@ def strata_rounds_base(nseries: int, rate: float | None, seconds: float, margin:
     cur = int(now) // block * block
     base = cur - block if now + seconds + margin < cur + 600 else cur
     return base, rounds
-class StrataServer(targets.StrataServer):
+class StrataServer(bench_targets.StrataServer):
     def __init__(self, tag: str, config_text: str | None = None):
         super().__init__(tag, config_text, tmp=TMP, prefix="strata-ingest-", http=False, udp=False,
                          cwd=REPO, pythonpath=REPO)
@@ -398,10 +399,10 @@ def run_strata_sigterm_probe(nseries: int, seconds: float) -> dict:
 # ============================================================================ carbon-cache
 
 def ensure_carbon_venv() -> tuple[Path | None, str]:
-    return targets.ensure_carbon_venv(venv=CARBON_VENV, say=log)
+    return bench_targets.ensure_carbon_venv(venv=CARBON_VENV, say=log)
 
 
-class CarbonServer(targets.CarbonServer):
+class CarbonServer(bench_targets.CarbonServer):
     def __init__(self, py: Path):
         super().__init__(py, retention=CARBON_RETENTION, tmp=TMP, prefix="strata-ingest-carbon-")
 
