@@ -634,13 +634,7 @@ class InfluxServer:
             return 0
 
     def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        bench_targets.stop_process(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
 
 

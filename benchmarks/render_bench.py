@@ -65,7 +65,6 @@ import platform
 import queue
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -75,6 +74,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import numpy as np
+
+from strata.bench.targets import stop_process
 
 try:        # the shared bench helpers are moving into strata.bench; use whichever is there
     from strata.bench import ingest as _ingest  # type: ignore
@@ -334,13 +335,7 @@ class StrataHttp:
         return False
 
     def stop(self, timeout: float = 120) -> float:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc, timeout=timeout)
         self.t_exit = time.monotonic()
         return self.t_exit
 
@@ -401,13 +396,7 @@ class GraphiteWeb:
         return False
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc)
 
 
 def ensure_gw_venv() -> str | None:

@@ -19,7 +19,6 @@ a read (a re-seal or an expiry) makes that read refresh and retry once.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -82,6 +81,7 @@ class StoreView(Store):
             for path, seg in previous.items():
                 if path not in self._mapped:
                     seg.close()
+            self._reuse = {}
             listed = {layout.sealed_path(layout.level_dir(self.root, sh, ln, lv), start, blk.sealed_gen)
                       for (sh, ln, lv), blocks in self._blocks.items()
                       for start, blk in blocks.items() if blk.sealed_gen is not None}

@@ -45,6 +45,21 @@ class TargetError(Exception):
 
 # ---------------------------------------------------------------------------------- network
 
+def stop_process(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 60) -> bool:
+    """Signal `proc` and wait up to `timeout`; kill it if it will not go.  True if it went
+    by itself (or had already gone)."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+        return False
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
@@ -179,13 +194,7 @@ class StrataServer:
 
     def stop(self, sig=signal.SIGTERM, timeout: float = 180) -> float:
         """Signal, wait for exit; returns the monotonic exit time."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        stop_process(self.proc, sig, timeout)
         self.t_exit = time.monotonic()
         return self.t_exit
 
@@ -356,22 +365,9 @@ class CarbonServer:
 
     def stop(self, timeout: float) -> tuple[float, bool]:
         t = time.monotonic()
-        clean = True
-        if self.web is not None and self.web.poll() is None:
-            self.web.terminate()
-            try:
-                self.web.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.web.kill()
-                self.web.wait(timeout=30)
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                clean = False
-                self.proc.kill()
-                self.proc.wait(timeout=30)
+        if self.web is not None:
+            stop_process(self.web, timeout=30)
+        clean = stop_process(self.proc, timeout=timeout)
         return time.monotonic() - t, clean
 
     def cleanup(self) -> None:
