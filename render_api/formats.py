@@ -22,6 +22,7 @@ from datetime import datetime, tzinfo
 
 import msgpack
 import numpy as np
+import orjson
 
 from .consolidate import apply_max_data_points, consolidated, consolidated_values
 from .series import Series
@@ -49,8 +50,8 @@ def render(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
     change the json body, as in graphite-web.
     """
     if fmt == "json":
-        text = json_text(series_list, max_data_points, no_null_points, pretty)
-        return _javascript(text, jsonp)
+        body = json_body(series_list, max_data_points, no_null_points, pretty)
+        return _javascript_bytes(body, jsonp)
     if fmt == "dygraph":
         return _javascript(dygraph_text(series_list), jsonp)
     if fmt == "rickshaw":
@@ -67,9 +68,13 @@ def render(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
 
 
 def _javascript(text: str, jsonp: str | None) -> tuple[bytes, str]:
+    return _javascript_bytes(text.encode("utf-8"), jsonp)
+
+
+def _javascript_bytes(body: bytes, jsonp: str | None) -> tuple[bytes, str]:
     if jsonp is None:
-        return text.encode("utf-8"), JSON
-    return f"{jsonp}({text})".encode(), JAVASCRIPT
+        return body, JSON
+    return jsonp.encode() + b"(" + body + b")", JAVASCRIPT
 
 
 def _is_integral(series: Series) -> bool:
@@ -89,27 +94,71 @@ def python_values(series: Series, values: np.ndarray) -> list:
     return out.tolist()
 
 
-def json_text(series_list: list[Series], max_data_points: int | None = None,
-              no_null_points: bool = False, pretty: bool = False) -> str:
-    """renderViewJson's body: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...]."""
-    entries = []
+def json_body(series_list: list[Series], max_data_points: int | None = None,
+              no_null_points: bool = False, pretty: bool = False) -> bytes:
+    """renderViewJson's body: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...].
+
+    Written a series at a time: the header by json.dumps, the datapoints (the bulk of the
+    body) by `_datapoints_json`."""
     # graphite-web answers [] unless at least one series has a value (`any(data)`).
-    if any(len(s) for s in series_list):
-        if max_data_points is not None:
-            series_list = apply_max_data_points(series_list, max_data_points)
-        for series in series_list:
-            stamps, values = consolidated(series)
-            if no_null_points:
-                keep = ~np.isnan(values)
-                stamps, values = stamps[keep], values[keep]
-                if not len(values):
-                    continue
-            points = list(zip(python_values(series, values), stamps.tolist()))
-            tags = {k: str(v) for k, v in series.tags.items()}
-            entries.append({"target": series.name, "tags": tags, "datapoints": points})
-    text = json.dumps(entries, indent=2 if pretty else None)
+    if not any(len(s) for s in series_list):
+        return b"[]"
+    if max_data_points is not None:
+        series_list = apply_max_data_points(series_list, max_data_points)
+    if pretty:
+        return _pretty_json(series_list, no_null_points)
+    pieces = [b"["]
+    for series, stamps, values in _json_points(series_list, no_null_points):
+        tags = {k: str(v) for k, v in series.tags.items()}
+        head = f'{{"target": {json.dumps(series.name)}, "tags": {json.dumps(tags)}, "datapoints": '
+        pieces += (_patched(head.encode()), _datapoints_json(series, stamps, values), b"}, ")
+    if len(pieces) > 1:
+        pieces[-1] = b"}"
+    pieces.append(b"]")
+    return b"".join(pieces)
+
+
+def _json_points(series_list: list[Series], no_null_points: bool):
+    """(series, timestamps, values) of each series the json body lists."""
+    for series in series_list:
+        stamps, values = consolidated(series)
+        if no_null_points:
+            keep = ~np.isnan(values)
+            stamps, values = stamps[keep], values[keep]
+            if not len(values):
+                continue
+        yield series, stamps, values
+
+
+def _pretty_json(series_list: list[Series], no_null_points: bool) -> bytes:
+    entries = [{"target": series.name, "tags": {k: str(v) for k, v in series.tags.items()},
+                "datapoints": list(zip(python_values(series, values), stamps.tolist()))}
+               for series, stamps, values in _json_points(series_list, no_null_points)]
+    return _patched(json.dumps(entries, indent=2).encode())
+
+
+def _patched(text: bytes) -> bytes:
     # graphite-web patches the dumped text, names included, rather than the values.
-    return text.replace("NaN,", "null,").replace("Infinity,", "1e9999,")
+    return text.replace(b"NaN,", b"null,").replace(b"Infinity,", b"1e9999,")
+
+
+# orjson writes a float as Python's repr does (shortest round-trip digits) except where
+# repr switches to an exponent: |v| < 1e-4 or >= 1e16, and infinities (orjson: null).
+_REPR_PLAIN_LOW, _REPR_PLAIN_HIGH = 1e-4, 1e16
+
+
+def _datapoints_json(series: Series, stamps: np.ndarray, values: np.ndarray) -> bytes:
+    """`[[v, ts], [v, ts], ...]` exactly as json.dumps (then graphite-web's patch) writes it."""
+    pairs = list(zip(python_values(series, values), stamps.tolist()))
+    if _is_integral(series) or _orjson_exact(values):
+        return orjson.dumps(pairs).replace(b",", b", ")
+    return _patched(json.dumps(pairs).encode())
+
+
+def _orjson_exact(values: np.ndarray) -> bool:
+    """Whether every non-null value prints the same through orjson as through repr."""
+    magnitude = np.abs(values[~np.isnan(values)])
+    return bool(np.all((magnitude == 0) | ((magnitude >= _REPR_PLAIN_LOW) & (magnitude < _REPR_PLAIN_HIGH))))
 
 
 def csv_text(series_list: list[Series], tz: tzinfo) -> str:

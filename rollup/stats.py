@@ -178,7 +178,9 @@ def single_points(values: np.ndarray, slots: np.ndarray | None = None) -> Stats:
 def from_compact(count, last, sum_, min_, max_, sumsq, slot=None) -> Stats:
     """Materialise storage's compact form, where the four extras are valid only at count >= 2.
 
-    `slot` is None where it is always 0 (the raw level).
+    `slot` is None where it is always 0 (the raw level).  An extra passed as None stays
+    None: a caller that only wants `values` of one aggregate reads just the columns
+    `COLUMNS_FOR` names.
     """
     count = np.asarray(count, COUNT_DTYPE)
     multi = count >= 2
@@ -186,17 +188,25 @@ def from_compact(count, last, sum_, min_, max_, sumsq, slot=None) -> Stats:
     last = np.where(present, last, np.nan)
     one = np.where(present, last, 0.0)
     with np.errstate(over="ignore"):   # |v| > 1.3e154 squares to inf, as at ingest
-        one_sq = one * one
+        one_sq = None if sumsq is None else one * one
     return Stats(
         count=count,
-        sum=np.where(multi, sum_, one),
-        min=np.where(multi, min_, np.where(present, last, np.inf)),
-        max=np.where(multi, max_, np.where(present, last, -np.inf)),
-        sumsq=np.where(multi, sumsq, one_sq),
+        sum=None if sum_ is None else np.where(multi, sum_, one),
+        min=None if min_ is None else np.where(multi, min_, np.where(present, last, np.inf)),
+        max=None if max_ is None else np.where(multi, max_, np.where(present, last, -np.inf)),
+        sumsq=None if sumsq is None else np.where(multi, sumsq, one_sq),
         last=last,
         # int64 before where(): a uint32 column would wrap the -1 of empty cells.
         slot=np.where(present, 0 if slot is None else np.asarray(slot, np.int64), -1),
     )
+
+
+# The extras (beyond count and last) `values` reads for each aggregate.
+COLUMNS_FOR = {
+    "average": ("sum",), "sum": ("sum",), "avg_zero": ("sum",), "min": ("min",),
+    "max": ("max",), "count": (), "last": (), "stddev": ("sum", "min", "max", "sumsq"),
+    "absmax": ("min", "max"), "absmin": ("min", "max"),
+}
 
 
 def canonical(stats: Stats) -> Stats:

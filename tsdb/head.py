@@ -167,6 +167,23 @@ class HeadSegment:
                               c["slot"][b0:b1, i] if self._has_slots else None)
         return idx, got.transpose()
 
+    def read_values_at(self, rows: np.ndarray, b0: int, b1: int, method: str, xff: float,
+                       slots: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """`read_rows_at` reduced to `st.values` of one aggregate, series-major, reading only
+        the columns that aggregate needs (the gathers dominate a head read)."""
+        idx = np.flatnonzero((rows >= self.header.row_start) & (rows < self.row_end))
+        if idx.size == 0:
+            return None
+        i = rows[idx] - self.header.row_start
+        count = self.cols["count"][b0:b1, i]
+        if not count.any():
+            return None
+        method = st.normalize_method(method)
+        extras = {name: self.cols[name][b0:b1, i] for name in st.COLUMNS_FOR[method]}
+        got = st.from_compact(count, self.cols["last"][b0:b1, i], extras.get("sum"), extras.get("min"),
+                              extras.get("max"), extras.get("sumsq"))
+        return idx, st.values(got, method, xff, slots).T
+
     def flush(self) -> None:
         self._mm.flush()
 

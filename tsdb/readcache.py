@@ -1,10 +1,13 @@
-"""A bounded LRU of decoded sealed-block rows, so repeated reads skip lz4 and the codec.
+"""A bounded LRU of what reads derive from sealed blocks, so repeated reads skip lz4,
+the codec and the value arithmetic.
 
 Decoding a sealed row costs 20-180 µs of numpy calls however few buckets a read wants,
 and dashboards re-read the same rows every refresh.  Sealed files are immutable (a re-seal
-writes a new generation under a new name), so a decoded row stays valid until its file is
-forgotten.  A row is kept as one (7, buckets) float64 array (count and slot are exact in
-float64), so a batch of cached rows becomes Stats with one `np.stack`.
+writes a new generation under a new name), so anything derived from one stays valid until
+its file is forgotten.  The store keeps two kinds of entry per file: a decoded row, as one
+(7, buckets) float64 array (count and slot are exact in float64) so a batch of cached rows
+becomes Stats with one `np.stack`; and the values of a group of rows for one aggregate, the
+block a dashboard's query reads again on its next refresh.
 """
 
 from __future__ import annotations
@@ -34,19 +37,21 @@ def unpack(packed: np.ndarray) -> st.Stats:
 
 
 class DecodedRows:
-    """(sealed file key, row) -> packed row, least recently used dropped beyond `budget` bytes.
+    """(sealed file key, entry key) -> array, least recently used dropped beyond `budget`
+    bytes.
 
     A file key is any hashable naming one sealed file (the store uses shard, lane, level,
-    block start and generation)."""
+    block start and generation); an entry key is any hashable naming what was derived from
+    it (a row number for a decoded row)."""
 
     def __init__(self, budget: int):
         self.budget = budget
         self.bytes = 0
-        self._rows: OrderedDict[tuple[Hashable, int], np.ndarray] = OrderedDict()
-        self._by_path: dict[Hashable, set[int]] = {}
+        self._rows: OrderedDict[tuple[Hashable, Hashable], np.ndarray] = OrderedDict()
+        self._by_path: dict[Hashable, set[Hashable]] = {}
         self.hits = self.misses = 0
 
-    def get(self, path: Hashable, row: int) -> np.ndarray | None:
+    def get(self, path: Hashable, row: Hashable) -> np.ndarray | None:
         got = self._rows.get((path, row))
         if got is None:
             self.misses += 1
@@ -55,7 +60,7 @@ class DecodedRows:
         self._rows.move_to_end((path, row))
         return got
 
-    def put(self, path: Hashable, row: int, packed: np.ndarray) -> None:
+    def put(self, path: Hashable, row: Hashable, packed: np.ndarray) -> None:
         size = packed.nbytes + ENTRY_BYTES
         if size > self.budget:
             return
@@ -77,7 +82,7 @@ class DecodedRows:
             if dropped is not None:
                 self.bytes -= dropped.nbytes + ENTRY_BYTES
 
-    def _forget_row(self, path: Hashable, row: int) -> None:
+    def _forget_row(self, path: Hashable, row: Hashable) -> None:
         rows = self._by_path.get(path)
         if rows is not None:
             rows.discard(row)
