@@ -714,16 +714,14 @@ class Store:
         try:
             for lane in self.lanes:
                 for shard in range(self.shards):
-                    with self._lock:
-                        jobs = self._plan(shard, lane, now)
-                    for job in jobs:
-                        if isinstance(job, Seal):
-                            self._seal(shard, lane, job)
-                            done["sealed"] += 1
-                        else:
-                            with self._lock:
-                                self._expire(shard, lane, job)
-                            done["expired"] += 1
+                    # A fold can fill coarse heads that are complete at once: plan again,
+                    # at most once per level, so they are sealed in this pass too.
+                    for _ in lane.levels:
+                        with self._lock:
+                            jobs = self._plan(shard, lane, now)
+                        if not jobs:
+                            break
+                        self._run_jobs(shard, lane, jobs, done)
         except SealAborted:
             log.info("maintenance interrupted by shutdown; it resumes on the next start")
         with self._lock:
@@ -731,6 +729,16 @@ class Store:
         if done:
             log.info("maintenance: %s", ", ".join(f"{k}={v}" for k, v in sorted(done.items())))
         return done
+
+    def _run_jobs(self, shard: int, lane: Lane, jobs: list, done: Counter) -> None:
+        for job in jobs:
+            if isinstance(job, Seal):
+                self._seal(shard, lane, job)
+                done["sealed"] += 1
+            else:
+                with self._lock:
+                    self._expire(shard, lane, job)
+                done["expired"] += 1
 
     def _plan(self, shard: int, lane: Lane, now: int) -> list:
         infos = [BlockInfo(lv, start, blk.sealed_gen is not None, bool(blk.heads or blk.older))
@@ -747,8 +755,11 @@ class Store:
             lane = self.lanes[lane_id]
             for start, blk in blocks.items():
                 end = start + lane.block_seconds[level]
-                if level == 0 and (blk.heads or blk.older):
-                    due = min(due, end + self.config.seal_grace)
+                if blk.heads or blk.older:
+                    if level == 0:
+                        due = min(due, end + self.config.seal_grace)
+                    elif end <= self._marks[lane_id][shard, level]:
+                        due = min(due, end)     # filled by a fold that has passed its end
                 due = min(due, end + lane.levels[level].retention)
         return due
 

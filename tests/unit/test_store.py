@@ -221,6 +221,21 @@ def test_write_never_runs_maintenance_and_due_says_when(tmp_path):
         assert s.read("a", NOW - 10, NOW, now=due + 5).values[-1] == 1.0
 
 
+def test_one_maintenance_pass_seals_what_its_folds_complete(tmp_path):
+    # A fold fills coarse heads that are complete as soon as the fold has passed their end;
+    # left as heads they are slow to read until the next fine block ends.
+    schemas = parse_schemas("[all]\npattern = .*\nretentions = 10s:6m,1m:30m,5m:2h\n")
+    with open_store(tmp_path, shards=1, schemas=schemas, block_buckets=6, seal_grace=30) as s:
+        stamps = np.arange(NOW - 1800, NOW, 10)
+        s.write(["a"] * len(stamps), stamps, np.ones(len(stamps)), now=NOW)
+        s.maintain(now=NOW)
+        assert s.due() > NOW
+        assert not s.maintain(now=NOW)
+        sealed_levels = {p.parent.name for p in tmp_path.rglob("*.sealed")}
+        assert sealed_levels == {"level-0", "level-1", "level-2"}
+        assert s.read("a", NOW - 1500, NOW - 600, aggregate="count", now=NOW).values.tolist() == [6.0] * 15
+
+
 def test_fold_leaves_cells_without_data_unwritten(tmp_path):
     # Regression (benchmark review): folds wrote every cell of the window, empty ones too.
     with open_store(tmp_path, shards=1) as s:
