@@ -10,13 +10,14 @@ callable, so it is tested with plain lists of series, and the HTTP layer only se
 from __future__ import annotations
 
 import inspect
+from collections import Counter
 import logging
 from dataclasses import replace
 from typing import Any, Callable
 
 from . import functions  # noqa: F401 (registers the library)
 from .context import RequestContext
-from .grammar import Call, Literal, PathExpr, Template, apply_templates, parse_target, path_expressions
+from .grammar import Call, Literal, PathExpr, Template, apply_templates, parse_target, path_expression_uses
 from .registry import REGISTRY, ParamError
 from .series import Series
 
@@ -51,16 +52,35 @@ def _evaluate_text(ctx: RequestContext, target: str) -> list[Series]:
     return _as_series_list(_evaluate(tree, ctx, _prefetch([tree], ctx)))
 
 
-def _prefetch(trees: list, ctx: RequestContext) -> dict[str, list[Series]]:
-    wanted: dict[str, None] = {}
+class _Prefetched:
+    """The series of each path expression, fetched once per request.
+
+    Functions may change the series they are given, so each use but the last gets copies;
+    the last gets the fetched series themselves (most expressions are used once, and a
+    copy of 1000 series is not free).
+    """
+
+    def __init__(self, series: dict[str, list[Series]], uses: Counter):
+        self.series, self.uses = series, uses
+
+    def get(self, expr: str, default: list) -> list[Series]:
+        got = self.series.get(expr)
+        if got is None:
+            return default
+        self.uses[expr] -= 1
+        return got if self.uses[expr] <= 0 else [s.copy() for s in got]
+
+
+def _prefetch(trees: list, ctx: RequestContext) -> _Prefetched:
+    uses: Counter = Counter()
     for tree in trees:
-        wanted.update(dict.fromkeys(path_expressions(tree)))
-    return {expr: ctx.fetch(expr, ctx.start, ctx.end) for expr in wanted}
+        uses.update(path_expression_uses(tree))
+    return _Prefetched({expr: ctx.fetch(expr, ctx.start, ctx.end) for expr in uses}, uses)
 
 
-def _evaluate(node, ctx: RequestContext, prefetched: dict[str, list[Series]]) -> Any:
+def _evaluate(node, ctx: RequestContext, prefetched: _Prefetched) -> Any:
     if isinstance(node, PathExpr):
-        return [s.copy() for s in prefetched.get(node.text, [])]
+        return prefetched.get(node.text, [])
     if isinstance(node, Literal):
         return node.value
     if isinstance(node, Template):
@@ -70,12 +90,12 @@ def _evaluate(node, ctx: RequestContext, prefetched: dict[str, list[Series]]) ->
     raise InputError(f"cannot evaluate {node!r}")
 
 
-def _call(node: Call, ctx: RequestContext, prefetched: dict[str, list[Series]]) -> Any:
+def _call(node: Call, ctx: RequestContext, prefetched: _Prefetched) -> Any:
     fn = REGISTRY.get(node.name)
     if fn is None:
         raise InputError(f"Received request for unknown function: {node.name}")
     if node.name == "seriesByTag":     # resolved by the store as a path expression
-        return [s.copy() for s in prefetched.get(node.text, [])]
+        return prefetched.get(node.text, [])
     args = [_evaluate(a, ctx, prefetched) for a in node.args]
     kwargs = {k: _evaluate(v, ctx, prefetched) for k, v in node.kwargs}
     try:

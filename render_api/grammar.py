@@ -96,9 +96,14 @@ def path_expressions(node: Node) -> list[str]:
     Meant for the result of `apply_templates`; a Template still in the tree is expanded with
     its own arguments only. seriesByTag(...) counts as the path expression of its call text.
     """
-    found: dict[str, None] = {}
+    return list(path_expression_uses(node))
+
+
+def path_expression_uses(node: Node) -> dict[str, int]:
+    """How many times the target names each path expression, in first-use order."""
+    found: dict[str, int] = {}
     _collect(node, found)
-    return list(found)
+    return found
 
 
 def _substitute(node: Node, values: dict | None, request_template: dict[str, str]) -> Node:
@@ -138,14 +143,14 @@ def _template_scalar(value: object) -> object:
         raise GrammarError(f"template value {value!r} is not a number") from None
 
 
-def _collect(node: Node, found: dict[str, None]) -> None:
+def _collect(node: Node, found: dict[str, int]) -> None:
     if isinstance(node, Template):
         try:
             _collect(apply_templates(node, {}), found)
         except GrammarError:
             _collect(node.expr, found)      # evaluation will fail; listing need not
     elif isinstance(node, PathExpr) or (isinstance(node, Call) and node.name == "seriesByTag"):
-        found.setdefault(node.text, None)
+        found[node.text] = found.get(node.text, 0) + 1
     elif isinstance(node, Call):
         for arg in node.args:
             _collect(arg, found)

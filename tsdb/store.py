@@ -578,14 +578,14 @@ class Store:
         """Copy the values of `rows` in one sealed block, from bucket b0 on, into `into`.
 
         `key` is (method, xff, slots, the rows' bytes): the whole group's block of values
-        is one cache entry, as a dashboard re-reads the same group every refresh, and a
-        miss is computed from the per-row decoded stats the entry's rows share with every
-        other group."""
+        is one cache entry, as a dashboard re-reads the same group every refresh."""
         path = (shard, lane.id, level, start, gen)
         got = self._decoded.get(path, key)
         if got is None:
             got = np.full((len(rows), lane.buckets(level)), np.nan)
-            sealed = self._sealed_rows(shard, lane, level, start, gen, rows)
+            # The decoded rows are not kept: at 7 columns they cost 7 times the values, and
+            # a big group would push its own values out of the cache.
+            sealed = self._sealed_rows(shard, lane, level, start, gen, rows, keep=False)
             if sealed is not None:
                 idx, stats = sealed
                 got[idx] = st.values(stats, *key[:3])
@@ -624,9 +624,11 @@ class Store:
                 idx, got = head
                 _merge_at(into, idx, got, filled)
 
-    def _sealed_rows(self, shard, lane, level, start, gen, rows: np.ndarray) -> tuple[np.ndarray, st.Stats] | None:
+    def _sealed_rows(self, shard, lane, level, start, gen, rows: np.ndarray,
+                     keep: bool = True) -> tuple[np.ndarray, st.Stats] | None:
         """(positions in `rows`, their whole-block stats) for the rows with data in a sealed
-        block, decoding only those not in the decoded-row cache."""
+        block, decoding only those not in the decoded-row cache (and adding them to it
+        when `keep`)."""
         path = (shard, lane.id, level, start, gen)
         cached = [self._decoded.get(path, r) for r in rows.tolist()]
         missing = [i for i, got in enumerate(cached) if got is None]
@@ -638,8 +640,9 @@ class Store:
             if decoded is not None:
                 for k, packed in zip(decoded[0].tolist(), pack(decoded[1])):
                     cached[missing[k]] = packed
-            for i in missing:
-                self._decoded.put(path, int(rows[i]), cached[i])
+            if keep:
+                for i in missing:
+                    self._decoded.put(path, int(rows[i]), cached[i])
         present = [i for i, got in enumerate(cached) if got is not NO_DATA]
         if not present:
             return None

@@ -46,6 +46,23 @@ def test_each_path_expression_is_fetched_once_for_all_targets():
     assert [c[0] for c in store.calls] == ["a.*"]
 
 
+def test_every_use_of_a_fetched_expression_but_the_last_gets_copies():
+    # A function may change the series it is given in place: one use must never see
+    # another's changes, while a lone use skips the copy.
+    fetched = []
+
+    def fetch(expr, start, end):
+        fetched.append(FakeStore().fetch(expr, start, end))
+        return fetched[-1]
+
+    context = RequestContext(start=1000, end=1040, now=1040, fetch=fetch)
+    first, second = evaluate(["a.x", "a.x"], context)
+    assert first is not fetched[0][0] and second is fetched[0][0]
+    assert not np.shares_memory(first.values, second.values)
+    (only,) = evaluate(["b.z"], context)
+    assert only is fetched[1][0]
+
+
 def test_pipes_and_nesting_give_the_same_series():
     store = FakeStore()
     piped, nested = evaluate(["a.x|scale(3)|alias('k')", "alias(scale(a.x,3),'k')"], ctx(store))
