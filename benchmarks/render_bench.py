@@ -2,7 +2,7 @@
 same data, request by request.
 
     python -m benchmarks.render_bench [--quick] [--json out.json] [--only strata|graphite]
-                                      [--gw-workers 4] [--keep]
+                                      [--gw-workers 4] [--render-priority P] [--keep]
 
 What is measured, and how:
 
@@ -21,7 +21,9 @@ What is measured, and how:
   DummyCache (graphite-web's default: no render or find cache), TIME_ZONE UTC, and FETCH_TIMEOUT
   / FIND_TIMEOUT and gunicorn's --timeout raised to 300 s so that slow answers are timed rather
   than turned into errors.  Strata: `strata serve` on its data directory, with its default
-  settings (4 render threads).
+  settings (4 render threads; `--render-priority` sets render.priority), timed once its
+  writer is quiet: blocks fall due while the data set is written, and a server's start-up
+  maintenance is not its steady state.
 * Render and find cases.  Every request is a fresh TCP connection (gunicorn's sync workers do
   not keep connections alive), timed from connect to the last body byte, by one client in this
   process.  Both systems are warmed up with every case once, then each case alternates the two
@@ -42,10 +44,13 @@ What is measured, and how:
 * Ingest under a dashboard storm.  On a copy of the Strata data directory, benchmarks.
   ingest_bench's plaintext senders (own processes, 100k series, as fast as the server takes
   them) run for `--ingest-seconds` alone, then again (fresh copy) while 8 client processes
-  refresh the 20-panel dashboard without pause.  Stored points are counted as ingest_bench
+  refresh the 20-panel dashboard without pause; `--ingest-rounds` such pairs (3) alternate,
+  and the figure is the median storm rate over the median solo rate.  Stored points are counted as ingest_bench
   counts them: SIGTERM, then a seeded sample of the series is read back and compared value by
   value; sustained = stored / (server exit - first byte).  Reported: the two rates, their
-  ratio (target >= 90 %) and the dashboard refresh times during the storm.
+  ratio (target >= 90 %), the dashboard refresh times during the storm, and the CPU the render
+  process and the clients used meanwhile (the clients stand in for browsers on other machines;
+  `--storm-client-nice` runs them at a lower priority to tell their share from the server's).
 
 Every scratch file lives under /tmp/renderbench/ and is removed at the end (unless --keep);
 every wait is bounded.  The machine's load is printed with the results: on a shared machine
@@ -434,6 +439,22 @@ def call(port: int, method: str, path: str, params: dict, timeout: float, keep: 
         conn.close()
 
 
+def wait_quiet(pid: int, busy_pct: float = 5.0, timeout: float = 180.0) -> float:
+    """Seconds until process `pid` uses under `busy_pct` % of a core over a second (at most
+    `timeout`): the server seals what fell due while the data set was written, and timing
+    renders meanwhile would measure its start-up, not its steady state."""
+    mon = _ingest.ProcMonitor(pid)
+    t0 = time.monotonic()
+    last = mon.sample()
+    while last is not None and time.monotonic() - t0 < timeout:
+        time.sleep(1.0)
+        now = mon.sample()
+        if now is None or 100.0 * (now[1] - last[1]) / (now[0] - last[0]) < busy_pct:
+            break
+        last = now
+    return time.monotonic() - t0
+
+
 def safe_call(port: int, method: str, path: str, params: dict, timeout: float) -> Reply:
     try:
         return call(port, method, path, params, timeout)
@@ -640,9 +661,10 @@ def _same(x, y) -> bool:
 
 # ============================================================================ ingest storm
 
-def _storm_client_main(port: int, stop, out, timeout: float, days: int) -> None:
+def _storm_client_main(port: int, stop, out, timeout: float, days: int, nice: int = 0) -> None:
     """One browser tab refreshing the dashboard without pause until told to stop."""
-    times, errors = [], 0
+    os.nice(nice)
+    times, errors, wall0 = [], 0, time.monotonic()
     with ThreadPoolExecutor(BROWSER_PARALLEL) as pool:
         for _ in range(100000):                      # bounded; `stop` ends it long before
             if stop.is_set():
@@ -651,11 +673,27 @@ def _storm_client_main(port: int, stop, out, timeout: float, days: int) -> None:
             s, errs = refresh_dashboard(port, pool, timeout, days)
             times.append((t, t + s))
             errors += errs
-    out.put({"times": times, "errors": errors})
+    out.put({"times": times, "errors": errors, "cpu_s": time.process_time(),
+             "wall_s": time.monotonic() - wall0})
+
+
+def _pcts(values) -> str:
+    return "+".join(f"{v:.0f}%" for v in values if v is not None) if values else "-"
+
+
+def child_pids(pid: int) -> list[int]:
+    """The direct children of `pid` (the render process of a `strata serve`)."""
+    out = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
 
 
 def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, seconds: float,
-               storm: bool, sample: int, days: int) -> dict:
+               storm: bool, sample: int, days: int, client_nice: int = 0) -> dict:
     """Max-rate plaintext ingest into a copy of the bench data directory; with `storm`, 8
     dashboard clients refresh without pause during it.  Counted as ingest_bench counts."""
     tag = "storm" if storm else "solo"
@@ -678,18 +716,22 @@ def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, secon
             return out
         if storm:
             stop, results = ctx.Event(), ctx.Queue()
-            clients = [ctx.Process(target=_storm_client_main, args=(srv.http_port, stop, results, 120.0, days),
+            clients = [ctx.Process(target=_storm_client_main,
+                                   args=(srv.http_port, stop, results, 120.0, days, client_nice),
                                    daemon=True) for _ in range(STORM_CLIENTS)]
             for c in clients:
                 c.start()
             time.sleep(3.0)                           # the storm is on before the first byte
         mon = _ingest.ProcMonitor(srv.proc.pid)
         mon.start()
+        helpers = [_ingest.ProcMonitor(pid) for pid in child_pids(srv.proc.pid)]
+        for h in helpers:
+            h.start()
         load0 = loadavg()
         t0 = run.go()
         run.wait(seconds + 300)
         t_sent = time.monotonic()
-        storm_times, storm_errors = [], 0
+        storm_times, storm_errors, client_cpu = [], 0, []
         if storm:
             stop.set()
             for _ in clients:
@@ -700,6 +742,10 @@ def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, secon
                 # every refresh that overlapped the ingest window
                 storm_times += [b - a for a, b in r["times"] if b >= t0 and a <= t_sent]
                 storm_errors += r["errors"]
+                client_cpu.append(100.0 * r["cpu_s"] / max(r["wall_s"], 1e-9))
+        helper_cpu = [h.window(t0, t_sent)["cpu_pct"] for h in helpers]
+        for h in helpers:
+            h.stop()
         t_exit = srv.stop()
         mon.stop()
         win = mon.window(t0, t_exit)
@@ -709,9 +755,11 @@ def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, secon
                     "t_store_s": t_exit - t0, "cpu_pct": win["cpu_pct"], "server_log": srv.summary(),
                     "sample_read": counted["sample_read"], "sample_expected": counted["sample_expected"],
                     "value_mismatches": counted["value_mismatches"], "sender_errors": run.errors(),
-                    "loadavg_start": load0, "loadavg_end": loadavg()})
+                    "loadavg_start": load0, "loadavg_end": loadavg(),
+                    "server_children_cpu_pct": helper_cpu})
         if storm:
             out.update({"refreshes": len(storm_times), "refresh_errors": storm_errors,
+                        "clients_cpu_pct": sum(client_cpu), "client_nice": client_nice,
                         "refresh_p50": float(np.percentile(storm_times, 50)) if storm_times else None,
                         "refresh_p95": float(np.percentile(storm_times, 95)) if storm_times else None})
         return out
@@ -816,20 +864,50 @@ def git_state() -> str:
         return "unknown"
 
 
-def environment(gw_workers: int) -> str:
+def environment(gw_workers: int, render_priority: str | None = None) -> str:
     import numpy
+    strata = f"render.priority {render_priority}" if render_priority else "defaults"
     return (f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
             f"{numpy.__version__}; git {git_state()}; graphite-web 1.1.10 under gunicorn, "
-            f"{gw_workers} sync workers (--preload, docs/admin-webapp.rst); strata serve defaults "
+            f"{gw_workers} sync workers (--preload, docs/admin-webapp.rst); strata serve {strata} "
             f"(render.threads 4)")
 
 
 # ============================================================================ main
 
+def storm_row(runs: dict[str, list[dict]], series: int) -> Row:
+    """The storm's table row: median stored rate during the storm over the median alone."""
+    row = Row("ingest_storm", f"ingest, {series // 1000}k series plaintext, during {STORM_CLIENTS} "
+              f"dashboard clients", target=">= 90% of solo")
+    failed = [r.get("error") for rs in runs.values() for r in rs if not r.get("stored_rate")]
+    if failed:
+        row.status, row.note = "error", "; ".join(str(e) for e in failed)
+        return row
+    solo, storm = ([r["stored_rate"] for r in runs[k]] for k in ("solo", "storm"))
+    frac = float(np.median(storm) / np.median(solo))
+    row.ratio = frac
+    row.status = "met" if frac >= 0.9 else f"MISSED: {100 * frac:.0f}%"
+    rates = lambda rs: ", ".join(_ingest.fmt_rate(r) for r in rs)
+    last = runs["storm"][-1]
+    times = [r["refresh_p50"] for r in runs["storm"] if r.get("refresh_p50")]
+    row.note = (f"solo {rates(solo)} pts/s stored, storm {rates(storm)} (runs alternated): median "
+                f"{100 * frac:.0f}% of solo; dashboard refresh during the storm p50 "
+                f"{ms(float(np.median(times)) if times else None)} ms ({sum(r.get('refreshes', 0) for r in runs['storm'])} "
+                f"refreshes, {sum(r.get('refresh_errors', 0) for r in runs['storm'])} panel errors); "
+                f"CPU in the last storm: server {last['cpu_pct']:.0f}%, render process "
+                f"{_pcts(last.get('server_children_cpu_pct'))}, the 8 clients (nice {last.get('client_nice')}) "
+                f"{last.get('clients_cpu_pct', 0):.0f}%; samples read back "
+                f"{sum(r['sample_read'] for rs in runs.values() for r in rs)}/"
+                f"{sum(r['sample_expected'] for rs in runs.values() for r in rs)}, wrong values "
+                f"{sum(r['value_mismatches'] for rs in runs.values() for r in rs)}")
+    return row
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
         self.quick = args.quick
+        self.render_priority = args.render_priority
         self.systems = ["strata", "graphite"] if not args.only else [args.only]
         self.work = SCRATCH
         self.rows: list[Row] = []
@@ -844,9 +922,10 @@ class Bench:
         conf.mkdir(exist_ok=True)
         (conf / "storage-schemas.conf").write_text(SCHEMAS)
         (conf / "storage-aggregation.conf").write_text(AGGREGATION)
+        render = f'\n[render]\npriority = "{self.render_priority}"\n' if self.render_priority else ""
         (conf / "strata.toml").write_text(
             f'[storage]\nschemas_file = "{conf}/storage-schemas.conf"\n'
-            f'aggregation_file = "{conf}/storage-aggregation.conf"\n')
+            f'aggregation_file = "{conf}/storage-aggregation.conf"\n' + render)
         self.conf = conf
         self.now0 = int(time.time()) // ROLL_STEP * ROLL_STEP
         self.days = 2 if self.quick else HISTORY_DAYS
@@ -884,7 +963,10 @@ class Bench:
             if not srv.wait_ready():
                 raise RuntimeError(f"strata serve did not start: {srv.tail()}")
             ports["strata"] = srv.http_port
-            self.notes.append(f"strata serve ({tag}) ready in {time.monotonic() - t:.1f} s")
+            ready = time.monotonic() - t
+            quiet = wait_quiet(srv.proc.pid)
+            self.notes.append(f"strata serve ({tag}) ready in {ready:.1f} s, its writer quiet "
+                              f"(start-up maintenance done) {quiet:.1f} s later")
         if gw_storage is not None:
             t = time.monotonic()
             gw = GraphiteWeb(gw_storage, self.args.gw_workers, self.work / f"gunicorn-{tag}.log")
@@ -982,35 +1064,19 @@ class Bench:
 
     def ingest_phase(self) -> None:
         secs = self.args.ingest_seconds or (8.0 if self.quick else 20.0)
+        rounds = self.args.ingest_rounds or (1 if self.quick else 3)
         series = 100_000
-        runs = {}
-        for storm in (False, True):
-            log(f"ingest {'during the dashboard storm' if storm else 'solo'}: {series:,} series, "
-                f"{secs:.0f} s (load {loadavg()})")
-            runs["storm" if storm else "solo"] = r = ingest_run(
-                self.work / "strata-data", self.conf / "strata.toml", self.work, series, secs, storm, 2000,
-                self.days)
-            log(f"  -> {json.dumps({k: v for k, v in r.items() if k not in ('sender_errors',)}, default=str)}")
+        runs: dict[str, list[dict]] = {"solo": [], "storm": []}
+        for k in range(rounds):               # alternated: the shared machine's drift hits both
+            for storm in (False, True):
+                log(f"ingest {'during the dashboard storm' if storm else 'solo'} ({k + 1}/{rounds}): "
+                    f"{series:,} series, {secs:.0f} s (load {loadavg()})")
+                r = ingest_run(self.work / "strata-data", self.conf / "strata.toml", self.work, series,
+                               secs, storm, 2000, self.days, self.args.storm_client_nice)
+                runs["storm" if storm else "solo"].append(r)
+                log(f"  -> {json.dumps({k: v for k, v in r.items() if k not in ('sender_errors',)}, default=str)}")
         self.record["ingest"] = runs
-        solo, storm = runs["solo"], runs["storm"]
-        row = Row("ingest_storm", f"ingest, {series // 1000}k series plaintext, during {STORM_CLIENTS} "
-                  f"dashboard clients", target=">= 90% of solo")
-        if solo.get("stored_rate") and storm.get("stored_rate"):
-            frac = storm["stored_rate"] / solo["stored_rate"]
-            row.ratio = frac
-            row.status = "met" if frac >= 0.9 else f"MISSED: {100 * frac:.0f}%"
-            row.note = (f"solo {_ingest.fmt_rate(solo['stored_rate'])} pts/s stored (CPU {solo['cpu_pct']:.0f}%), "
-                        f"storm {_ingest.fmt_rate(storm['stored_rate'])} pts/s (CPU {storm['cpu_pct']:.0f}%) = "
-                        f"{100 * frac:.0f}% of solo; dashboard refresh during the storm p50 "
-                        f"{ms(storm.get('refresh_p50'))} ms p95 {ms(storm.get('refresh_p95'))} ms over "
-                        f"{storm.get('refreshes')} refreshes ({storm.get('refresh_errors')} panel errors); "
-                        f"sample read back solo {solo['sample_read']}/{solo['sample_expected']}, storm "
-                        f"{storm['sample_read']}/{storm['sample_expected']}, wrong values "
-                        f"{solo['value_mismatches'] + storm['value_mismatches']}")
-        else:
-            row.status = "error"
-            row.note = f"solo: {solo.get('error')}; storm: {storm.get('error')}"
-        self.rows.append(row)
+        self.rows.append(storm_row(runs, series))
 
     def run(self) -> int:
         t_start = time.monotonic()
@@ -1019,7 +1085,7 @@ class Bench:
             print(f"render_bench: {why}", file=sys.stderr)
             return 2
         self.prepare()
-        env = environment(self.args.gw_workers)
+        env = environment(self.args.gw_workers, self.render_priority)
         try:
             self.build_data()
             if "render" in self.args.phases:
@@ -1075,6 +1141,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest-seconds", type=float, help="seconds per ingest run (20; 8 with --quick)")
     p.add_argument("--phases", default="render,tree,ingest",
                    help="comma-separated subset of render,tree,ingest (ingest is Strata only)")
+    p.add_argument("--render-priority", choices=["idle", "low", "normal"],
+                   help="strata's render.priority (default: the server's, idle)")
+    p.add_argument("--ingest-rounds", type=int, help="solo/storm pairs, alternated (3; 1 with --quick)")
+    p.add_argument("--storm-client-nice", type=int, default=0,
+                   help="nice value of the 8 dashboard clients of the ingest storm (default 0)")
     p.add_argument("--keep", action="store_true", help=f"keep {SCRATCH} afterwards")
     args = p.parse_args(argv)
     if SCRATCH.exists() and any(SCRATCH.iterdir()):
