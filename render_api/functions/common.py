@@ -70,7 +70,7 @@ def _last_valid(stack: np.ndarray, valid: np.ndarray) -> np.ndarray:
 
 def _sum(stack, valid):
     # reducing over axis 0 adds member after member: graphite-web's left-to-right sum()
-    return np.add.reduce(np.where(valid, stack, 0.0), axis=0)
+    return np.add.reduce(stack, axis=0, where=valid, initial=0.0)
 
 
 def _count(stack, valid):
@@ -194,6 +194,8 @@ def stack_values(series: Sequence[Series]) -> np.ndarray:
     """The series' values side by side (members x longest), shorter ones padded with null:
     graphite-web's izip_longest rows, matched by position, never by timestamp."""
     width = max((len(s.values) for s in series), default=0)
+    if series and all(len(s.values) == width for s in series):
+        return np.stack([np.asarray(s.values, dtype=np.float64) for s in series])
     out = np.full((len(series), width), np.nan)
     for row, s in zip(out, series):
         row[:len(s.values)] = s.values
