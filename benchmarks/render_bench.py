@@ -890,8 +890,9 @@ def storm_row(runs: dict[str, list[dict]], series: int) -> Row:
     rates = lambda rs: ", ".join(_ingest.fmt_rate(r) for r in rs)
     last = runs["storm"][-1]
     times = [r["refresh_p50"] for r in runs["storm"] if r.get("refresh_p50")]
+    pairs = ", ".join(f"{100 * b / a:.0f}%" for a, b in zip(solo, storm))
     row.note = (f"solo {rates(solo)} pts/s stored, storm {rates(storm)} (runs alternated): median "
-                f"{100 * frac:.0f}% of solo; dashboard refresh during the storm p50 "
+                f"{100 * frac:.0f}% of solo (pair by pair {pairs}); dashboard refresh during the storm p50 "
                 f"{ms(float(np.median(times)) if times else None)} ms ({sum(r.get('refreshes', 0) for r in runs['storm'])} "
                 f"refreshes, {sum(r.get('refresh_errors', 0) for r in runs['storm'])} panel errors); "
                 f"CPU in the last storm: server {last['cpu_pct']:.0f}%, render process "

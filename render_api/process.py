@@ -36,6 +36,9 @@ from .storage import StoreReader
 log = logging.getLogger("strata.render")
 
 RESTART_PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0)    # seconds before restart n (then the last)
+GOVERN_INTERVAL = 0.1                            # seconds between CPU checks of writer and child
+WRITER_BUSY = 0.8                                # cores: at or above, the writer counts as busy
+MAX_PAUSE = 0.5                                  # seconds the child is held stopped at once
 STOP_GRACE = 5.0                                 # seconds a child gets to exit on SIGTERM
 LINK_MAX_LINE = 64 << 20                         # one writer-link message (a tagMultiSeries list)
 LINK_OPS = ("tag_series",)                       # Store methods the render process may ask for
@@ -117,12 +120,95 @@ def link_client(sock: socket.socket):
     return call
 
 
+def render_pause(writer_cores: float, render_cores: float, share: float, interval: float) -> float:
+    """Seconds to hold the render process stopped so that, while the writer is busy, it
+    averages at most `share` of a core: its CPU beyond that share over the last `interval`,
+    spread at `share` (at most MAX_PAUSE); 0 while the writer is not busy or the render
+    process kept within its share."""
+    if writer_cores < WRITER_BUSY or render_cores <= share:
+        return 0.0
+    return min((render_cores - share) * interval / share, MAX_PAUSE)
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """utime + stime of a process from /proc, None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuGovernor:
+    """Holds the render process to `share` of a core while the writer is busy.
+
+    SCHED_IDLE gives queries only the CPU ingestion leaves, but on a small machine a query
+    running on the other core still slows the writer through the caches and memory it
+    shares; measured on 2 cores, ingestion kept 83% of its rate with 8 dashboards
+    refreshing.  So, as cpulimit does, the parent stops the child (SIGSTOP) for as long as
+    its recent CPU exceeds the share, and continues it (SIGCONT) after.
+    """
+
+    def __init__(self, reactor, share: float, own_cpu=time.process_time):
+        self.reactor, self.share, self.own_cpu = reactor, share, own_cpu
+        self.pid: int | None = None
+        self._last: tuple[float, float, float] | None = None
+        self._resume_call = None
+        self.paused_seconds = 0.0
+        self._holding = False
+
+    def follow(self, pid: int | None) -> None:
+        self.resume()
+        self.pid, self._last = pid, None
+
+    def tick(self) -> None:
+        if self.pid is None or self._resume_call is not None:
+            return
+        child = cpu_seconds(self.pid)
+        now = (time.monotonic(), self.own_cpu(), child) if child is not None else None
+        last, self._last = self._last, now
+        if now is None or last is None or now[0] <= last[0]:
+            return
+        elapsed = now[0] - last[0]
+        pause = render_pause((now[1] - last[1]) / elapsed, (now[2] - last[2]) / elapsed, self.share, elapsed)
+        self._note(pause > 0)
+        if pause > 0:
+            try:
+                os.kill(self.pid, signal.SIGSTOP)
+            except OSError:
+                return
+            self.paused_seconds += pause
+            self._resume_call = self.reactor.callLater(pause, self.resume)
+
+    def resume(self) -> None:
+        if self._resume_call is not None:
+            if self._resume_call.active():
+                self._resume_call.cancel()
+            self._resume_call = None
+            try:
+                os.kill(self.pid, signal.SIGCONT)
+            except OSError:
+                pass
+            self._last = None       # the stop is not the child's idleness
+
+    def _note(self, holding: bool) -> None:
+        if holding != self._holding:
+            self._holding = holding
+            if holding:
+                log.info("ingestion is busy: render process %d held to %.2f of a core", self.pid, self.share)
+            else:
+                log.info("render process %d no longer held (held %.1f s in all)", self.pid, self.paused_seconds)
+
+
 class RenderProcess:
     """The serve process's handle on the render child: start, restart on death, stop."""
 
     def __init__(self, sock: socket.socket, config_path: Path | None, overrides: dict, reactor,
-                 store, log_level: str = "INFO"):
+                 store, log_level: str = "INFO", busy_share: float = 0.25):
         self.sock = sock
+        self.governor = CpuGovernor(reactor, busy_share)
+        self._govern_loop = None
         self.config_path, self.overrides, self.log_level = config_path, overrides, log_level
         self.store = store
         self._link = None
@@ -153,6 +239,12 @@ class RenderProcess:
             theirs.close()
         log.info("render process %d started for http port %d", self.proc.pid, self.port)
         self._watch_call = self.reactor.callLater(1.0, self._watch)
+        self.governor.follow(self.proc.pid)
+        if self._govern_loop is None and self.governor.share < os.cpu_count():
+            from twisted.internet.task import LoopingCall
+            self._govern_loop = LoopingCall(self.governor.tick)
+            self._govern_loop.clock = self.reactor
+            self._govern_loop.start(GOVERN_INTERVAL, now=False)
 
     def _watch(self) -> None:
         if self._stopping:
@@ -161,6 +253,7 @@ class RenderProcess:
         if code is None:
             self._watch_call = self.reactor.callLater(1.0, self._watch)
             return
+        self.governor.follow(None)
         pause = RESTART_PAUSES[min(self.restarts, len(RESTART_PAUSES) - 1)]
         self.restarts += 1
         log.error("render process %d exited with status %s; restarting in %.0f s", self.proc.pid, code, pause)
@@ -171,6 +264,9 @@ class RenderProcess:
         self._stopping = True
         if self._watch_call is not None and self._watch_call.active():
             self._watch_call.cancel()
+        if self._govern_loop is not None and self._govern_loop.running:
+            self._govern_loop.stop()
+        self.governor.follow(None)      # a stopped child would not see SIGTERM
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -91,7 +91,8 @@ def _start_http(service, config, reactor, args, overrides: dict) -> None:
     from render_api.http import make_site
     log = logging.getLogger("strata.serve")
     if config.render.isolated:
-        child = RenderProcess(bind_http(config), args.config, overrides, reactor, service.store, args.log_level)
+        child = RenderProcess(bind_http(config), args.config, overrides, reactor, service.store, args.log_level,
+                              config.render.busy_share)
         child.start()
         log.info("listening for graphite http on %s:%d (render process)", config.server.bind, child.port)
         service.stop_hooks.append(child.stop)

@@ -72,6 +72,7 @@ class RenderConfig:
     isolated: bool = True                  # serve HTTP from a process of its own (false: in the server)
     priority: str = "idle"                 # that process's CPU priority: idle, low (nice 10) or normal
     refresh_interval: float = 0.5          # at most this stale, in seconds, is what that process reads
+    busy_share: float = 0.25               # cores that process may use while the writer is busy; >= 2: no cap
     admin_token: str = ""                  # bearer token for /tags/delSeries; empty = refused (403)
 
 
@@ -128,6 +129,8 @@ def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> 
     if parts["render"].priority not in RENDER_PRIORITIES:
         problems.append(f"{path}: [render] priority = {parts['render'].priority!r}: expected one of "
                         f"{', '.join(RENDER_PRIORITIES)}")
+    if not parts["render"].busy_share > 0:
+        problems.append(f"{path}: [render] busy_share = {parts['render'].busy_share!r}: must be above 0")
     if problems:
         raise ConfigFileError("\n".join(problems))
     return Config(**parts)

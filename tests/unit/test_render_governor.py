@@ -1,0 +1,86 @@
+"""The render process's CPU governor: how long to hold the child, and that it is held and let go."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from twisted.internet.task import Clock
+
+from render_api.process import MAX_PAUSE, CpuGovernor, render_pause
+
+
+@pytest.mark.parametrize("writer, render, share, interval, want", [
+    (0.5, 1.0, 0.25, 0.1, 0.0),            # writer not busy: no cap
+    (1.0, 0.2, 0.25, 0.1, 0.0),            # within its share
+    (1.0, 0.5, 0.25, 0.1, 0.1),            # 0.025 s of excess CPU, spread at 0.25 of a core
+    (1.2, 1.0, 0.25, 0.1, 0.3),
+    (1.0, 1.0, 0.05, 0.1, MAX_PAUSE),      # capped: a query is slowed, never frozen
+])
+def test_pause_spreads_the_excess_over_the_share(writer, render, share, interval, want):
+    assert render_pause(writer, render, share, interval) == pytest.approx(want)
+
+
+def test_pause_brings_the_average_down_to_the_share():
+    pause = render_pause(1.0, 0.75, 0.25, 0.1)
+    assert 0.75 * 0.1 / (0.1 + pause) == pytest.approx(0.25)
+
+
+def _stopped(pid: int, want: bool = True) -> bool:
+    """Whether the process is stopped, waiting up to 2 s for it to become `want` (signals
+    are delivered asynchronously)."""
+    for _ in range(200):
+        with open(f"/proc/{pid}/stat") as f:
+            stopped = f.read().rsplit(")", 1)[1].split()[0] == "T"
+        if stopped == want:
+            break
+        time.sleep(0.01)
+    return stopped
+
+
+@pytest.fixture
+def spinner():
+    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    yield proc
+    proc.kill()
+    proc.wait()
+
+
+def _busy_writer():
+    ticks = iter(range(1_000_000))
+    return lambda: float(next(ticks))       # a core's worth of CPU per elapsed second and more
+
+
+def test_a_busy_child_is_stopped_while_the_writer_is_busy_then_continued(spinner):
+    clock = Clock()
+    governor = CpuGovernor(clock, 0.25, own_cpu=_busy_writer())
+    governor.follow(spinner.pid)
+    governor.tick()
+    time.sleep(0.3)                          # the spinner uses a core meanwhile
+    governor.tick()
+    assert _stopped(spinner.pid)
+    clock.advance(MAX_PAUSE)
+    assert not _stopped(spinner.pid, want=False)
+
+
+def test_an_idle_writer_leaves_the_child_alone(spinner):
+    governor = CpuGovernor(Clock(), 0.25, own_cpu=lambda: 0.0)
+    governor.follow(spinner.pid)
+    governor.tick()
+    time.sleep(0.3)
+    governor.tick()
+    assert not _stopped(spinner.pid, want=False)
+
+
+def test_letting_go_of_a_held_child_continues_it(spinner):
+    # RenderProcess.stop does this before SIGTERM: a stopped process would not act on it.
+    governor = CpuGovernor(Clock(), 0.25, own_cpu=_busy_writer())
+    governor.follow(spinner.pid)
+    governor.tick()
+    time.sleep(0.3)
+    governor.tick()
+    assert _stopped(spinner.pid)
+    governor.follow(None)
+    assert not _stopped(spinner.pid, want=False)
