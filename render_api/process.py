@@ -39,6 +39,7 @@ RESTART_PAUSES = (1.0, 2.0, 5.0, 10.0, 30.0)    # seconds before restart n (then
 GOVERN_INTERVAL = 0.1                            # seconds between CPU checks of writer and child
 WRITER_BUSY = 0.8                                # cores: at or above, the writer counts as busy
 MAX_PAUSE = 0.5                                  # seconds the child is held stopped at once
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")           # /proc's unit of CPU time
 STOP_GRACE = 5.0                                 # seconds a child gets to exit on SIGTERM
 LINK_MAX_LINE = 64 << 20                         # one writer-link message (a tagMultiSeries list)
 LINK_OPS = ("tag_series",)                       # Store methods the render process may ask for
@@ -137,7 +138,7 @@ def cpu_seconds(pid: int) -> float | None:
             fields = f.read().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 class CpuGovernor:

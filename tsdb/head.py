@@ -154,13 +154,10 @@ class HeadSegment:
     def read_rows_at(self, rows: np.ndarray, b0: int, b1: int) -> tuple[np.ndarray, st.Stats] | None:
         """(positions in `rows`, series-major stats over buckets [b0, b1)) of the rows this
         segment holds, or None when it holds none of them or they have no points there."""
-        idx = np.flatnonzero((rows >= self.header.row_start) & (rows < self.row_end))
-        if idx.size == 0:
+        held = self._held(rows, b0, b1)
+        if held is None:
             return None
-        i = rows[idx] - self.header.row_start
-        count = self.cols["count"][b0:b1, i]
-        if not count.any():
-            return None
+        idx, i, count = held
         c = self.cols
         got = st.from_compact(count, c["last"][b0:b1, i], c["sum"][b0:b1, i], c["min"][b0:b1, i],
                               c["max"][b0:b1, i], c["sumsq"][b0:b1, i],
@@ -171,18 +168,25 @@ class HeadSegment:
                        slots: int) -> tuple[np.ndarray, np.ndarray] | None:
         """`read_rows_at` reduced to `st.values` of one aggregate, series-major, reading only
         the columns that aggregate needs (the gathers dominate a head read)."""
-        idx = np.flatnonzero((rows >= self.header.row_start) & (rows < self.row_end))
-        if idx.size == 0:
+        held = self._held(rows, b0, b1)
+        if held is None:
             return None
-        i = rows[idx] - self.header.row_start
-        count = self.cols["count"][b0:b1, i]
-        if not count.any():
-            return None
+        idx, i, count = held
         method = st.normalize_method(method)
         extras = {name: self.cols[name][b0:b1, i] for name in st.COLUMNS_FOR[method]}
         got = st.from_compact(count, self.cols["last"][b0:b1, i], extras.get("sum"), extras.get("min"),
                               extras.get("max"), extras.get("sumsq"))
         return idx, st.values(got, method, xff, slots).T
+
+    def _held(self, rows: np.ndarray, b0: int, b1: int):
+        """(positions in `rows`, their columns here, their counts over [b0, b1)) of the rows
+        this segment holds, or None when it holds none of them or they have no points there."""
+        idx = np.flatnonzero((rows >= self.header.row_start) & (rows < self.row_end))
+        if idx.size == 0:
+            return None
+        i = rows[idx] - self.header.row_start
+        count = self.cols["count"][b0:b1, i]
+        return (idx, i, count) if count.any() else None
 
     def flush(self) -> None:
         self._mm.flush()

@@ -545,32 +545,21 @@ class Store:
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
     def _stored_values(self, shard, lane, level, rows, a, b, method, xff, slots) -> np.ndarray:
-        step, span = lane.levels[level].step, lane.block_seconds[level]
-        blocks = self._blocks.get((shard, lane.id, level), {})
-        out = np.full((len(rows), (b - a) // step), np.nan)
+        out = np.full((len(rows), (b - a) // lane.levels[level].step), np.nan)
         key = (method, xff, slots, rows.tobytes())
-        t = a
-        while t < b:
-            start = t - t % span
-            end = min(b, start + span)
-            blk = blocks.get(start)
-            if blk is not None:
-                o0, o1 = (t - a) // step, (end - a) // step
-                b0 = (t - start) // step
-                b1 = b0 + o1 - o0
-                unsealed = blk.unsealed()
-                if blk.sealed_gen is None and len(unsealed) == 1:
-                    got = unsealed[0].read_values_at(rows, b0, b1, method, xff, slots)
-                    if got is not None:
-                        out[got[0], o0:o1] = got[1]
-                elif unsealed or blk.sealed_gen is None:
-                    got = st.empty((len(rows), b1 - b0))
-                    self._block_rows(shard, lane, level, start, blk, rows, b0, b1, got)
-                    out[:, o0:o1] = st.values(got, method, xff, slots)
-                else:
-                    self._sealed_values(shard, lane, level, start, blk.sealed_gen, rows, key,
-                                        out[:, o0:o1], b0)
-            t = end
+        for start, blk, o0, o1, b0 in self._block_spans(shard, lane, level, a, b):
+            b1 = b0 + o1 - o0
+            unsealed = blk.unsealed()
+            if blk.sealed_gen is None and len(unsealed) == 1:
+                got = unsealed[0].read_values_at(rows, b0, b1, method, xff, slots)
+                if got is not None:
+                    out[got[0], o0:o1] = got[1]
+            elif unsealed or blk.sealed_gen is None:
+                got = st.empty((len(rows), b1 - b0))
+                self._block_rows(shard, lane, level, start, blk, rows, b0, b1, got)
+                out[:, o0:o1] = st.values(got, method, xff, slots)
+            else:
+                self._sealed_values(shard, lane, level, start, blk.sealed_gen, rows, key, out[:, o0:o1], b0)
         return out
 
     def _sealed_values(self, shard, lane, level, start, gen, rows: np.ndarray, key: tuple,
@@ -593,21 +582,25 @@ class Store:
         into[:] = got[:, b0:b0 + into.shape[1]]
 
     def _stored_rows(self, shard: int, lane: Lane, level: int, rows: np.ndarray, a: int, b: int) -> st.Stats:
+        out = st.empty((len(rows), (b - a) // lane.levels[level].step))
+        for start, blk, o0, o1, b0 in self._block_spans(shard, lane, level, a, b):
+            self._block_rows(shard, lane, level, start, blk, rows, b0, b0 + o1 - o0,
+                             out.take((slice(None), slice(o0, o1))))
+        return out
+
+    def _block_spans(self, shard: int, lane: Lane, level: int, a: int, b: int):
+        """(block start, block, output buckets [o0, o1), first block bucket b0) of every
+        stored block overlapping [a, b), oldest first."""
         step, span = lane.levels[level].step, lane.block_seconds[level]
         blocks = self._blocks.get((shard, lane.id, level), {})
-        out = st.empty((len(rows), (b - a) // step))
         t = a
         while t < b:
             start = t - t % span
             end = min(b, start + span)
             blk = blocks.get(start)
             if blk is not None:
-                o0, o1 = (t - a) // step, (end - a) // step
-                b0 = (t - start) // step
-                self._block_rows(shard, lane, level, start, blk, rows, b0, b0 + o1 - o0,
-                                 out.take((slice(None), slice(o0, o1))))
+                yield start, blk, (t - a) // step, (end - a) // step, (t - start) // step
             t = end
-        return out
 
     def _block_rows(self, shard, lane, level, start, blk: _Block, rows: np.ndarray, b0: int, b1: int,
                     into: st.Stats) -> None:
