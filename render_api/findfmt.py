@@ -10,7 +10,8 @@ the ordering, dedup and shape rules that Grafana and cluster frontends depend on
 
 Matches are deduplicated (a path is at most once a branch and once a leaf, as the store
 merges finders) and sorted by node name, the last path component; graphite-web leaves
-ties in random order, here they fall back to path, branches first.
+ties in random order, here branches come first, then by path, so that treejson shows a
+name as expandable when any match of it has children.
 """
 
 from __future__ import annotations
@@ -39,13 +40,13 @@ class InvalidFindFormat(ValueError):
 
 
 def node_name(path: str) -> str:
-    return path.split(".")[-1]
+    return path.rpartition(".")[2]
 
 
 def sorted_matches(matches) -> list[Match]:
-    """The matches without repeats, ordered by node name (then path, branches first)."""
+    """The matches without repeats, ordered by node name (then branches first, then path)."""
     unique = {(str(path), bool(leaf)) for path, leaf in matches}
-    return sorted(unique, key=lambda m: (node_name(m[0]), m[0], m[1]))
+    return sorted(unique, key=lambda m: (node_name(m[0]), m[1], m[0]))
 
 
 def completer_query(query: str, automatic_variants: bool = False) -> str:

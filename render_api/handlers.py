@@ -148,9 +148,14 @@ def find(params: Params, reader: StoreReader, accept: str | None = None) -> Resp
         return Response(400, b"Missing required parameter 'query'", "text/plain")
     fmt = last(params, "format", "treejson")
     pattern = findfmt.completer_query(query, "automatic_variants" in params) if fmt == "completer" else query
+    wildcards = last(params, "wildcards") == "1"
+    # treejson keeps one match per node name; without the wildcard entry (which counts
+    # every match) the store can hand over just those.
+    matches = (reader.find_first_per_name(pattern) if fmt == "treejson" and not wildcards
+               else reader.find(pattern))
     try:
         body, ctype = findfmt.find_body(
-            reader.find(pattern), fmt, query=query, wildcards=last(params, "wildcards") == "1",
+            matches, fmt, query=query, wildcards=wildcards,
             position=_int(last(params, "position"), -1), jsonp=last(params, "jsonp"),
             pretty=bool(last(params, "pretty")), accept=accept)
     except findfmt.InvalidFindFormat:

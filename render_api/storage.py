@@ -51,6 +51,13 @@ class StoreReader:
         except InvalidPattern:
             return []
 
+    def find_first_per_name(self, pattern: str) -> list[tuple[str, bool]]:
+        """`find` reduced to the first match of each node name (what treejson shows)."""
+        try:
+            return self.store.find_first_per_name(pattern.replace("\\", ""))
+        except InvalidPattern:
+            return []
+
 
 class QueryTooLarge(Exception):
     """A query over a configured limit (HTTP 422 with a JSON error)."""

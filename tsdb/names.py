@@ -16,6 +16,7 @@ import sys
 import threading
 from array import array
 from functools import lru_cache
+from operator import itemgetter
 from typing import Iterator, NamedTuple
 
 import numpy as np
@@ -535,8 +536,8 @@ class NameTrie:
 
         A node that is both a branch and a leaf appears twice, branch first.  Sorted as
         /metrics/find sorts: by node name (last component), branches before leaves for an
-        equal name (GRAPHITE.md §4.1, §9.7); the full path breaks remaining ties so the order
-        is deterministic (graphite-web leaves it to a random shuffle).
+        equal name (GRAPHITE.md §4.1, §9 gotcha 7); the full path breaks remaining ties so
+        the order is deterministic (graphite-web leaves it to a random shuffle).
         """
         found = []
         for prefix, component, child in self._matches(pattern):
@@ -568,26 +569,52 @@ class NameTrie:
                 else:
                     stack.append((prefix + component + ".", child))
 
+    def first_per_name(self, pattern: str) -> list[tuple[str, bool]]:
+        """The first match of each node name in `find` order: all that treejson shows.
+
+        For a fan-out such as ``collectd.*.cpu-0.*`` over thousands of hosts, find builds
+        and sorts every path only for treejson to keep one per name; this builds a path per
+        distinct name.  With ``**`` the frontier mixes depths, so it answers `find`'s list.
+        """
+        *inner, last = _split_pattern(pattern)
+        if last == "**" or "**" in inner:
+            return self.find(pattern)
+        star = last == "*"
+        firsts: dict[str, tuple[str, bool]] = {}
+        # One depth of prefixes, each ending in '.': their order is their paths' order.
+        for prefix, node in sorted(self._frontier(inner), key=itemgetter(0)):
+            for component, child in node.items() if star else _children(node, last):
+                first = firsts.get(component)
+                if first is None:
+                    firsts[component] = (prefix, child is _LEAF)
+                elif first[1] and child is not _LEAF:
+                    firsts[component] = (prefix, False)
+        firsts.pop(_ALSO_LEAF, None)
+        return [(firsts[c][0] + c, firsts[c][1]) for c in sorted(firsts)]
+
     def _matches(self, pattern: str) -> list[tuple[str, str, object]]:
         """(parent prefix with trailing '.', component, child) of every node matching."""
-        parts = _split_pattern(pattern)
+        *inner, last = _split_pattern(pattern)
+        frontier = self._frontier(inner)
+        if last == "**":
+            # a trailing globstar: everything below, the frontier itself included
+            frontier, last = _descendant_branches(frontier), "*"
+        return [(prefix, component, child)
+                for prefix, node in frontier
+                for component, child in _children(node, last)]
+
+    def _frontier(self, parts: list[str]) -> list[tuple[str, dict]]:
+        """(prefix with trailing '.', branch) of every branch the parts lead to."""
         frontier = [("", self._root)]
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
+        for part in parts:
             if part == "**":
-                # globstar: any number of branch levels, itself included; trailing = all below
+                # globstar: any number of branch levels, itself included
                 frontier = _descendant_branches(frontier)
-                if not last:
-                    continue
-                part = "*"
-            matched = [(prefix, component, child)
-                       for prefix, node in frontier
-                       for component, child in _children(node, part)]
-            if last:
-                return matched
+                continue
             frontier = [(prefix + component + ".", child)
-                        for prefix, component, child in matched if child is not _LEAF]
-        return []
+                        for prefix, node in frontier
+                        for component, child in _children(node, part) if child is not _LEAF]
+        return frontier
 
 
 def _split_pattern(pattern: str) -> list[str]:

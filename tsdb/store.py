@@ -657,6 +657,11 @@ class Store:
         with self._lock:
             return self.index.trie.find(pattern)
 
+    def find_first_per_name(self, pattern: str) -> list[tuple[str, bool]]:
+        """`find` reduced to the first match of each node name, in the same order."""
+        with self._lock:
+            return self.index.trie.first_per_name(pattern)
+
     def expand(self, pattern: str) -> list[str]:
         """Leaf paths matching a glob, sorted by path (render-time expansion)."""
         with self._lock:

@@ -136,6 +136,10 @@ class StoreView(Store):
         self.maybe_refresh()
         return super().find(pattern)
 
+    def find_first_per_name(self, pattern: str):
+        self.maybe_refresh()
+        return super().find_first_per_name(pattern)
+
     def expand(self, pattern: str):
         self.maybe_refresh()
         return super().expand(pattern)

@@ -156,10 +156,17 @@ def test_expand_accepts_a_dict_of_queries():
     assert body == b'{"results": ["a.b"]}'
 
 
-def test_equal_names_fall_back_to_path_then_branch_first():
+def test_equal_names_put_branches_first_then_path():
     # graphite-web leaves these ties in the random order of its store; ours are stable.
-    matches = [("y.b", True), ("x.b", True), ("x.b", False), ("a.c", True)]
-    assert sorted_matches(matches) == [("x.b", False), ("x.b", True), ("y.b", True), ("a.c", True)]
+    matches = [("y.b", True), ("x.b", True), ("x.b", False), ("a.c", True), ("a.b", True),
+               ("z.b", False)]
+    assert sorted_matches(matches) == [("x.b", False), ("z.b", False), ("a.b", True),
+                                       ("x.b", True), ("y.b", True), ("a.c", True)]
+
+
+def test_treejson_shows_a_name_expandable_when_any_match_has_children():
+    body, _ = find_body([("a.x", True), ("b.x", False)], "treejson", query="*.x")
+    assert body == b'[{"text": "x", "id": "*.x", "allowChildren": 1, "expandable": 1, "leaf": 0}]'
 
 
 def test_treejson_shows_a_path_that_is_branch_and_leaf_as_expandable():
