@@ -994,7 +994,8 @@ class Bench:
                 self.notes.append(f"same data: {same['checked_points']} datapoints compared, "
                                   f"{same['mismatches']} differ ({'; '.join(same['details'])})")
                 log(self.notes[-1])
-            cases = render_cases(self.quick, self.days)
+            cases = [c for c in render_cases(self.quick, self.days)
+                     if not self.args.cases or c.key in self.args.cases.split(",")]
             problems = warm_up(cases, ports, 300, self.days)
             self.notes += problems
             panels = panel_times(ports, self.days, 300)
@@ -1147,6 +1148,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ingest-rounds", type=int, help="solo/storm pairs, alternated (3; 1 with --quick)")
     p.add_argument("--storm-client-nice", type=int, default=0,
                    help="nice value of the 8 dashboard clients of the ingest storm (default 0)")
+    p.add_argument("--cases", help="comma-separated render case keys to run (default: all), e.g. one_24h,dashboard")
     p.add_argument("--keep", action="store_true", help=f"keep {SCRATCH} afterwards")
     args = p.parse_args(argv)
     if SCRATCH.exists() and any(SCRATCH.iterdir()):

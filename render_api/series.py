@@ -46,8 +46,11 @@ class Series:
 
     def copy(self, **changes) -> Series:
         """A new series sharing nothing mutable with this one (values and tags are copied)."""
-        changes.setdefault("values", self.values.copy())
-        changes.setdefault("tags", dict(self.tags))
+        # not setdefault: that would copy the values even when new ones are given
+        if "values" not in changes:
+            changes["values"] = self.values.copy()
+        if "tags" not in changes:
+            changes["tags"] = dict(self.tags)
         return replace(self, **changes)
 
     def timestamps(self) -> np.ndarray:

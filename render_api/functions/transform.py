@@ -93,6 +93,8 @@ def _non_negative_deltas(values: np.ndarray, max_value, min_value) -> np.ndarray
     [minValue, maxValue] or null gives null and is not used as the next point's previous
     value; a decrease is a counter wrap at maxValue (to minValue or 0), a reset to minValue,
     or null when neither is given."""
+    if max_value is None and min_value is None:
+        return _rising_deltas(values)
     usable = ~np.isnan(values)
     if max_value is not None:
         usable &= ~(values > max_value)
@@ -110,6 +112,17 @@ def _non_negative_deltas(values: np.ndarray, max_value, min_value) -> np.ndarray
     with np.errstate(invalid="ignore"):
         deltas = np.where(rising, values - prev, wrapped)
     return np.where(usable & ~np.isnan(prev), deltas, np.nan)
+
+
+def _rising_deltas(values: np.ndarray) -> np.ndarray:
+    """_non_negative_deltas without bounds, in three passes instead of ten (dashboards
+    apply it to 100 series x 10k points): a decrease or a null on either side is null."""
+    out = np.empty(len(values))
+    out[:1] = np.nan
+    with np.errstate(invalid="ignore"):
+        deltas = np.subtract(values[1:], values[:-1], out=out[1:])
+        deltas[deltas < 0] = np.nan
+    return out
 
 
 @function("Transform", _SERIES, Param("maxValue", "float"), Param("minValue", "float"))

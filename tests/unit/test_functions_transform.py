@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import render_api.functions  # noqa: F401 (registers the library)
 from render_api.context import RequestContext
@@ -309,3 +311,25 @@ def test_registered_metadata_matches_graphite_web():
     assert REGISTRY["keepLastValue"].info()["params"][1] == {"name": "limit", "type": "intOrInf",
                                                              "default": math.inf}
     assert REGISTRY["transformNull"].info()["params"][2] == {"name": "referenceSeries", "type": "seriesList"}
+
+
+def _graphite_non_negative_derivative(values: list) -> list:
+    """graphite-web 1.1.10 nonNegativeDerivative without bounds, point by point."""
+    out, prev = [], None
+    for val in values:
+        if prev is None or val is None:
+            out.append(None)
+        else:
+            diff = val - prev
+            out.append(diff if diff >= 0 else None)
+        prev = val
+    return out
+
+
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=False)), max_size=40))
+def test_non_negative_derivative_without_bounds_follows_graphite_web_point_by_point(values):
+    result, _ = _run("nonNegativeDerivative", [("a.c", 1000, 10, values)])
+    got = _recorded(result[0])[4]
+    expected = _graphite_non_negative_derivative(values)
+    assert [None if g is None or g != g else g for g in got] == \
+           [None if e is None or e != e else e for e in expected]
