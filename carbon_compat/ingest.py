@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .parsers import Batch, Rejects
+from .parsers import Batch, KnownIds, Rejects
 
 log = logging.getLogger("strata.ingest")
 
@@ -216,7 +216,7 @@ class Ingest:
         names = list(chain.from_iterable(p.names for p in parts)) if len(parts) > 1 else parts[0].names
         ts = np.concatenate([p.timestamps for p in parts])
         vals = np.concatenate([p.values for p in parts])
-        self._queue.put((names, ts, vals))
+        self._queue.put((names, ts, vals, _known_ids(parts)))
 
     def _pending_points(self) -> int:
         with self._lock:
@@ -263,11 +263,15 @@ class Ingest:
             item = self._queue.get()
             if item is None:
                 return
-            names, ts, vals = item
+            names, ts, vals, known = item
             self._wait_for_disk_space()
             started = time.perf_counter()
             try:
-                result = self.store.write(names, ts, vals)
+                if known is None:
+                    result = self.store.write(names, ts, vals)
+                else:
+                    result = self.store.write(names, ts, vals, known_ids=_joined_ids(known, len(names)))
+                    _learn(known, result.ids)
             except Exception:   # a store failure must not kill the writer: log, count, go on
                 log.exception("store write of %d points failed", len(names))
                 self.counters.write_errors += 1
@@ -282,3 +286,29 @@ class Ingest:
             with self._lock:
                 self._pending -= len(names)
             self.reactor.callFromThread(self._maybe_resume)
+
+
+# ------------------------------------------------------------------------------ known ids
+
+def _known_ids(parts: list[Batch]) -> list[tuple[int, KnownIds]] | None:
+    """(offset in the joined batch, KnownIds) of each part that carries store ids."""
+    known, offset = [], 0
+    for part in parts:
+        if part.known is not None:
+            known.append((offset, part.known))
+        offset += len(part)
+    return known or None
+
+
+def _joined_ids(known: list[tuple[int, KnownIds]], n: int) -> np.ndarray:
+    """The known store ids of a joined batch of `n` points, -1 where none is known."""
+    ids = np.full(n, -1, np.int64)
+    for offset, part in known:
+        ids[offset:offset + len(part.slots)] = part.ids()
+    return ids
+
+
+def _learn(known: list[tuple[int, KnownIds]], ids: np.ndarray | None) -> None:
+    if ids is not None:
+        for offset, part in known:
+            part.learn(ids[offset:offset + len(part.slots)])

@@ -69,9 +69,29 @@ class Batch:
     names: list[str]
     timestamps: np.ndarray  # float64 epoch seconds; -1 already replaced by `now`
     values: np.ndarray  # float64; NaN values already removed
+    known: KnownIds | None = None   # where the receiver keeps store ids of these names
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+@dataclass
+class KnownIds:
+    """Store ids a receiver keeps for the names it hands over again and again (a pickle
+    worker's name table): point i's name has id ``cache[slots[i]]``, -1 until the store
+    has told it (`learn`).  The cache only ever goes from -1 to the id the store gave,
+    so the writer thread may fill it while the reactor thread reads it."""
+
+    cache: np.ndarray   # int64, owned by the receiver; a new array when its names change
+    slots: np.ndarray   # intp, one per point
+
+    def ids(self) -> np.ndarray:
+        return self.cache.take(self.slots)
+
+    def learn(self, ids: np.ndarray) -> None:
+        """Keep the ids `Store.write` resolved for these points (WriteResult.ids)."""
+        got = ids >= 0
+        self.cache[self.slots[got]] = ids[got]
 
 
 @dataclass

@@ -198,7 +198,7 @@ class WorkerPickleParser:
         if ans.kind == POINTS:
             worker.table.update(ans.reset, ans.new_names)   # even for a dropped frame: ids build on it
             if not frame.conn.refused_frames:
-                batch = Batch(worker.table.names_of(ans.ids), ans.timestamps, ans.values)
+                batch = worker.table.batch(ans.ids, ans.timestamps, ans.values)
                 self.ingest.submit(batch, ans.rejects, frame.conn.peer)
         elif ans.kind == HOSTILE and not frame.conn.refused_frames:
             refuse_hostile(frame.conn, ans.reason)

@@ -37,7 +37,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .parsers import BAD_PICKLE, HostilePickle, Rejects, _describe, parse_pickle
+from .parsers import BAD_PICKLE, Batch, HostilePickle, KnownIds, Rejects, _describe, parse_pickle
 
 REQUEST = struct.Struct("<IId")
 ANSWER = struct.Struct("<IIBBHIIII")
@@ -216,10 +216,12 @@ class NameCache:
 
 
 class NameTable:
-    """Server side: the worker's names by id, as the same ``str`` objects every time."""
+    """Server side: the worker's names by id, as the same ``str`` objects every time, and
+    the store id of each once the store has resolved it (`batch`)."""
 
     def __init__(self) -> None:
         self._names = np.empty(1024, object)
+        self._store_ids = np.full(1024, -1, np.int64)
         self._size = 0
 
     def __len__(self) -> int:
@@ -227,13 +229,17 @@ class NameTable:
 
     def update(self, reset: bool, new_names: list[str]) -> None:
         if reset:
+            # new arrays: ids the writer learns for the old names land in the old ones
             self._names = np.empty(max(1024, len(new_names)), object)
+            self._store_ids = np.full(len(self._names), -1, np.int64)
             self._size = 0
         end = self._size + len(new_names)
         if end > len(self._names):
-            grown = np.empty(max(end, 2 * len(self._names)), object)
-            grown[:self._size] = self._names[:self._size]
-            self._names = grown
+            size = max(end, 2 * len(self._names))
+            names, store_ids = np.empty(size, object), np.full(size, -1, np.int64)
+            names[:self._size] = self._names[:self._size]
+            store_ids[:self._size] = self._store_ids[:self._size]   # an id learned meanwhile is learned again
+            self._names, self._store_ids = names, store_ids
         self._names[self._size:end] = new_names
         self._size = end
 
@@ -241,6 +247,11 @@ class NameTable:
         if len(ids) and int(ids.max()) >= self._size:
             raise WorkerProtocolError(f"name id {int(ids.max())} beyond the {self._size} names known")
         return self._names.take(ids.astype(np.intp)).tolist()
+
+    def batch(self, ids: np.ndarray, timestamps: np.ndarray, values: np.ndarray) -> Batch:
+        """The points of an answer, their names carrying the table's store ids."""
+        slots = ids.astype(np.intp)
+        return Batch(self.names_of(ids), timestamps, values, KnownIds(self._store_ids, slots))
 
 
 # ------------------------------------------------------------------------------ the worker

@@ -84,6 +84,9 @@ class WriteResult:
     accepted: int = 0
     created: int = 0
     dropped: Counter = field(default_factory=Counter)
+    # packed id of each point's series (-1: point dropped before its name was resolved,
+    # -2: name rejected); a caller may hand these back as `known_ids` for the same names
+    ids: np.ndarray | None = None
 
 
 class _Block:
@@ -313,12 +316,17 @@ class Store:
 
     # ----------------------------------------------------------------- writing
 
-    def write(self, names, timestamps, values, now: float | None = None) -> WriteResult:
+    def write(self, names, timestamps, values, now: float | None = None,
+              known_ids: np.ndarray | None = None) -> WriteResult:
         """Store a batch of points; returns how many were accepted and why others were not.
 
         `names[i]` (str), `timestamps[i]` (epoch seconds; fractions are truncated) and
         `values[i]` (float; NaN is dropped as carbon drops it) describe point i.  Points are
         applied in order, so of two points for one bucket the later one is `last`.
+
+        `known_ids[i]`, when given, is the id an earlier `WriteResult.ids` of this store gave
+        for `names[i]` (ids never change: names are never removed), or -1 where none is
+        known: a receiver that keeps ids per name saves the lookup of every point's name.
         """
         now_i = self._now(now)
         result = WriteResult()
@@ -333,9 +341,16 @@ class Store:
             ok = _drop(result, np.isfinite(ts), "bad_timestamp", ok)
             ok = _drop(result, ts >= 0, "negative_timestamp", ok)
             ok = _drop(result, ts <= now_i + self.config.max_future, "future_timestamp", ok)
-            ids = self.index.lookup(names)
+            if known_ids is None:
+                ids = self.index.lookup(names)
+            else:
+                ids = np.array(known_ids, dtype=np.int64)
+                unknown = np.flatnonzero(ids < 0)
+                if len(unknown):
+                    ids[unknown] = self.index.lookup([names[i] for i in unknown.tolist()])
             if (ids[ok] < 0).any():
                 self._resolve(names, ids, ok, result)
+            result.ids = ids
             ok &= ids >= 0
             if not ok.all():
                 ids, ts, vals = ids[ok], ts[ok], vals[ok]

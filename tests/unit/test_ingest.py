@@ -67,6 +67,25 @@ def test_batches_are_joined_and_written_on_the_flush_timer():
     assert ingest.counters.received == 5 and ingest.counters.committed == 5
 
 
+def test_store_ids_known_for_some_parts_reach_the_store_and_are_learned(tmp_path):
+    from carbon_compat.pickle_worker import NameTable
+    from tsdb import Store, StoreConfig
+    table = NameTable()
+    table.update(False, ["p.x", "p.y"])
+    with Store.open(tmp_path, StoreConfig(shards=2)) as store:
+        ingest, reactor = make(store, max_pending_points=10_000)
+        now = time.time()
+        ingest.submit(Batch(["q.z"], np.array([now]), np.array([1.0])))
+        ingest.submit(table.batch(np.array([0, 1, 0], np.uint32), np.full(3, now), np.arange(3.0)))
+        reactor.advance(0.1)
+        ingest.submit(table.batch(np.array([1], np.uint32), np.array([now - 10]), np.array([9.0])))
+        ingest.stop()
+        expected = [store.index.id_of("p.x"), store.index.id_of("p.y")]
+        assert table.batch(np.array([0, 1], np.uint32), np.zeros(2), np.ones(2)).known.ids().tolist() == expected
+        assert ingest.counters.committed == 5
+        assert np.nansum(store.read("p.y", now - 60, now + 1).values) == 10.0
+
+
 def test_a_full_batch_goes_to_the_store_without_waiting_for_the_timer():
     store = GatedStore()
     ingest, _ = make(store, flush_points=4)

@@ -139,6 +139,29 @@ def test_name_table_grows_past_its_first_allocation():
     assert table.names_of(np.arange(5000, dtype=np.uint32)) == names
 
 
+def test_name_table_batches_carry_the_store_ids_it_learned():
+    table = NameTable()
+    table.update(False, ["m.one", "m.two"])
+    ids = np.array([1, 0, 1], np.uint32)
+    first = table.batch(ids, np.zeros(3), np.ones(3))
+    assert first.names == ["m.two", "m.one", "m.two"]
+    assert first.known.ids().tolist() == [-1, -1, -1]
+    first.known.learn(np.array([70, -2, 70]))      # m.one's name was rejected: not kept
+    assert table.batch(ids, np.zeros(3), np.ones(3)).known.ids().tolist() == [70, -1, 70]
+
+
+def test_name_table_keeps_learned_ids_as_it_grows_and_forgets_them_on_reset():
+    table = NameTable()
+    table.update(False, ["a"])
+    table.batch(np.array([0], np.uint32), np.zeros(1), np.ones(1)).known.learn(np.array([5]))
+    table.update(False, [f"n{i}" for i in range(5000)])
+    assert table.batch(np.array([0, 1], np.uint32), np.zeros(2), np.ones(2)).known.ids().tolist() == [5, -1]
+    stale = table.batch(np.array([0], np.uint32), np.zeros(1), np.ones(1))
+    table.update(True, ["b"])
+    stale.known.learn(np.array([9]))                # learned for "a" after the reset
+    assert table.batch(np.array([0], np.uint32), np.zeros(1), np.ones(1)).known.ids().tolist() == [-1]
+
+
 # ------------------------------------------------------------------------------ the worker loop
 
 def run_worker(payloads, capacity=1000, max_points=500_000) -> list:

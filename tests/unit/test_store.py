@@ -209,6 +209,26 @@ def test_write_rejects_mismatched_columns(tmp_path):
             s.write(["a", "b"], [NOW], [1.0, 2.0], now=NOW)
 
 
+def test_write_reports_each_points_series_id_and_takes_them_back(tmp_path):
+    with open_store(tmp_path) as s:
+        first = s.write(["a.b", "bad;tag", "c.d", "a.b"], [NOW - 20, NOW, NOW, np.nan],
+                        [1.0, 2.0, 3.0, 4.0], now=NOW)
+        a, c = s.index.id_of("a.b"), s.index.id_of("c.d")
+        # -2: the name was rejected; -1: the point was dropped (bad timestamp) before its
+        # then unknown name was resolved
+        assert first.ids.tolist() == [a, -2, c, -1]
+        # ids given back are used as given: -1 ones are looked up (and created) by name
+        again = s.write(["a.b", "c.d", "e.f"], [NOW - 10] * 3, [5.0, 6.0, 7.0], now=NOW,
+                        known_ids=np.array([a, c, -1]))
+        assert again.accepted == 3 and again.created == 1
+        assert again.ids.tolist() == [a, c, s.index.id_of("e.f")]
+        assert s.read("a.b", NOW - 30, NOW, now=NOW).values.tolist()[:2] == [1.0, 5.0]
+        assert s.read("e.f", NOW - 30, NOW, now=NOW).values.tolist()[1] == 7.0
+        # trusted, not looked up again: that is the saving (so they must come from `ids`)
+        s.write(["a.b"], [NOW], [8.0], now=NOW, known_ids=np.array([c]))
+        assert s.read("c.d", NOW - 30, NOW + 10, now=NOW).values.tolist()[-1] == 8.0
+
+
 def test_write_never_runs_maintenance_and_due_says_when(tmp_path):
     # A seal at 1M series takes minutes; writes must not wait for it (the owner schedules it).
     with open_store(tmp_path, shards=1) as s:
