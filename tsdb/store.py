@@ -562,7 +562,9 @@ class Store:
     def _stored_values(self, shard, lane, level, rows, a, b, method, xff, slots) -> np.ndarray:
         out = np.full((len(rows), (b - a) // lane.levels[level].step), np.nan)
         key = (method, xff, slots, rows.tobytes())
-        for start, blk, o0, o1, b0 in self._block_spans(shard, lane, level, a, b):
+        spans = list(self._block_spans(shard, lane, level, a, b))
+        done = self._sealed_run_values(shard, lane, level, rows, key, spans, out)
+        for start, blk, o0, o1, b0 in spans[done:]:
             b1 = b0 + o1 - o0
             unsealed = blk.unsealed()
             if blk.sealed_gen is None and len(unsealed) == 1:
@@ -576,6 +578,31 @@ class Store:
             else:
                 self._sealed_values(shard, lane, level, start, blk.sealed_gen, rows, key, out[:, o0:o1], b0)
         return out
+
+    def _sealed_run_values(self, shard, lane, level, rows, key: tuple, spans: list, out) -> int:
+        """Copy the leading run of sealed-only, back-to-back blocks of `spans` into `out` from
+        one cache entry for the whole run; returns how many spans it covered (0 or >= 2).
+
+        A dashboard's "-24h" reads the same 23 sealed raw blocks on every refresh until the
+        next seal: one entry saves a cache lookup and a copy per block and shard group."""
+        run = 0
+        while run < len(spans) and not spans[run][1].unsealed() and spans[run][1].sealed_gen is not None \
+                and (run == 0 or spans[run][0] == spans[run - 1][0] + lane.block_seconds[level]):
+            run += 1
+        if run < 2:
+            return 0
+        blocks = tuple((start, blk.sealed_gen) for start, blk, *_ in spans[:run])
+        path = (shard, lane.id, level, blocks[0][0], blocks[0][1])
+        got = self._decoded.get(path, (key, blocks))
+        if got is None:
+            width = lane.buckets(level)
+            got = np.empty((len(rows), width * run))
+            for k, (start, gen) in enumerate(blocks):
+                self._sealed_values(shard, lane, level, start, gen, rows, key, got[:, k * width:(k + 1) * width], 0)
+            self._decoded.put(path, (key, blocks), got)
+        o0, b0, o1 = spans[0][2], spans[0][4], spans[run - 1][3]
+        out[:, o0:o1] = got[:, b0:b0 + o1 - o0]
+        return run
 
     def _sealed_values(self, shard, lane, level, start, gen, rows: np.ndarray, key: tuple,
                        into: np.ndarray, b0: int) -> None:

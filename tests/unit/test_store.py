@@ -138,6 +138,31 @@ def test_sealed_blocks_read_back_after_maintenance(tmp_path):
     assert got.values[:2].tolist() == [1.0, 6.0]
 
 
+def test_runs_of_sealed_blocks_read_the_same_from_cache_and_after_a_reseal(tmp_path):
+    hour = 3600
+    base = NOW - NOW % hour - 8 * hour
+    stamps = [base + h * hour + 10 * k for h in (1, 2, 4, 5) for k in range(3)]
+    later = base + 6 * hour + 700      # every block sealed (600 s grace), all in raw retention
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a.b"] * len(stamps), stamps, [float(t % 7) for t in stamps], now=later)
+        s.write(["c.d"] * len(stamps), stamps, [1.0] * len(stamps), now=later)
+        assert s.maintain(now=later)["sealed"] >= 4
+        # starts in a block that does not exist; two runs of sealed blocks around a gap
+        frame = (base + 800, base + 6 * hour)
+        reads = [s.read_many(["a.b", "c.d"], *frame, now=later) for _ in range(2)]
+        for got in reads:
+            a = got[0]
+            expected = {t: float(t % 7) for t in stamps}
+            known = {int(t): v for t, v in zip(a.start + a.step * np.arange(len(a.values)), a.values)
+                     if not np.isnan(v)}
+            assert known == expected
+            assert np.nansum(got[1].values) == len(stamps)
+        s.write(["a.b"], [base + 2 * hour + 100], [99.0], now=later)
+        s.maintain(now=later)
+        a = s.read("a.b", *frame, now=later)
+        assert a.values[(base + 2 * hour + 100 - a.start) // a.step] == 99.0
+
+
 def test_second_writer_is_refused_with_the_holder(tmp_path):
     with open_store(tmp_path):
         with pytest.raises(StoreLocked, match=r"locked by another writer \(pid \d+\)"):
