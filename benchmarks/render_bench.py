@@ -2,7 +2,8 @@
 same data, request by request.
 
     python -m benchmarks.render_bench [--quick] [--json out.json] [--only strata|graphite]
-                                      [--gw-workers 4] [--render-priority P] [--keep]
+                                      [--gw-workers 4] [--render-priority P] [--render-processes N] [--keep]
+                                      [--phases render,tree,ingest] [--cases one_24h,dashboard]
 
 What is measured, and how:
 
@@ -864,9 +865,9 @@ def git_state() -> str:
         return "unknown"
 
 
-def environment(gw_workers: int, render_priority: str | None = None) -> str:
+def environment(gw_workers: int, render: dict) -> str:
     import numpy
-    strata = f"render.priority {render_priority}" if render_priority else "defaults"
+    strata = ", ".join(f"render.{k} {v}" for k, v in render.items()) or "defaults"
     return (f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
             f"{numpy.__version__}; git {git_state()}; graphite-web 1.1.10 under gunicorn, "
             f"{gw_workers} sync workers (--preload, docs/admin-webapp.rst); strata serve {strata} "
@@ -908,7 +909,8 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.quick = args.quick
-        self.render_priority = args.render_priority
+        self.render_settings = {k: v for k, v in (("priority", args.render_priority),
+                                                  ("processes", args.render_processes)) if v is not None}
         self.systems = ["strata", "graphite"] if not args.only else [args.only]
         self.work = SCRATCH
         self.rows: list[Row] = []
@@ -923,7 +925,8 @@ class Bench:
         conf.mkdir(exist_ok=True)
         (conf / "storage-schemas.conf").write_text(SCHEMAS)
         (conf / "storage-aggregation.conf").write_text(AGGREGATION)
-        render = f'\n[render]\npriority = "{self.render_priority}"\n' if self.render_priority else ""
+        render = "".join(f"{k} = {json.dumps(v)}\n" for k, v in self.render_settings.items())
+        render = f"\n[render]\n{render}" if render else ""
         (conf / "strata.toml").write_text(
             f'[storage]\nschemas_file = "{conf}/storage-schemas.conf"\n'
             f'aggregation_file = "{conf}/storage-aggregation.conf"\n' + render)
@@ -1087,7 +1090,7 @@ class Bench:
             print(f"render_bench: {why}", file=sys.stderr)
             return 2
         self.prepare()
-        env = environment(self.args.gw_workers, self.render_priority)
+        env = environment(self.args.gw_workers, self.render_settings)
         try:
             self.build_data()
             if "render" in self.args.phases:
@@ -1145,6 +1148,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="comma-separated subset of render,tree,ingest (ingest is Strata only)")
     p.add_argument("--render-priority", choices=["idle", "low", "normal"],
                    help="strata's render.priority (default: the server's, idle)")
+    p.add_argument("--render-processes", type=int, help="strata's render.processes (default: the server's, 2)")
     p.add_argument("--ingest-rounds", type=int, help="solo/storm pairs, alternated (3; 1 with --quick)")
     p.add_argument("--storm-client-nice", type=int, default=0,
                    help="nice value of the 8 dashboard clients of the ingest storm (default 0)")

@@ -5,7 +5,9 @@ and its core with the Carbon receivers, so a few heavy dashboards could slow ing
 In its own process, at idle priority (`render.priority`), a query takes only the CPU that
 ingestion leaves.
 How: `strata serve` binds the HTTP socket itself (so a bad port fails at startup and
-port 0 works), then starts `python -m render_api.process` with that socket inherited.
+port 0 works), then starts `render.processes` children (`python -m render_api.process`)
+that inherit it and take its connections in turn: one process evaluates one query at a
+time under its GIL, as one graphite-web worker does.
 The child reads the data directory through a read-only `tsdb.view.StoreView`, refreshed
 at most every `render.refresh_interval` seconds.  The parent restarts a child that dies
 (with a growing pause) and stops it first at shutdown.  `render.isolated = false` runs
@@ -301,6 +303,23 @@ def _lower_priority(priority: str) -> None:
         os.nice(10)
 
 
+def accepting_one_at_a_time(port):
+    """`port` taking one connection per wake-up instead of all that are waiting.
+
+    The render processes share one listening socket and each is woken for a new
+    connection; the first to accept it serves it.  Twisted's port accepts every waiting
+    connection at once, so the process that woke first would take a whole dashboard's
+    burst of requests while the others stay idle.  One at a time, a process busy with a
+    query is slower to come back for the next, and an idle one takes it."""
+    accept = port.doRead
+
+    def do_read():
+        port.numberAccepts = 1
+        return accept()
+    port.doRead = do_read
+    return port
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="render_api.process")
     ap.add_argument("--fd", type=int, required=True)
@@ -322,12 +341,13 @@ def main(argv: list[str] | None = None) -> int:
     from twisted.internet import reactor
 
     from tsdb.view import StoreView
-    store = StoreView.open(config.server.data_dir, config.store_config(), max_age=config.render.refresh_interval)
+    readers = config.render.processes
+    store = StoreView.open(config.server.data_dir, config.store_config(readers), max_age=config.render.refresh_interval)
     store.writer = link_client(socket.socket(fileno=args.link_fd))
     api = build_api(store, config, reactor)
     api.start()
     family = socket.AF_INET6 if ":" in config.server.bind else socket.AF_INET
-    port = reactor.adoptStreamPort(args.fd, family, make_site(api))
+    port = accepting_one_at_a_time(reactor.adoptStreamPort(args.fd, family, make_site(api)))
     os.close(args.fd)           # the port holds its own duplicate
     log.info("render process %d serving graphite http on %s:%d (%s priority)", os.getpid(),
              config.server.bind, port.getHost().port, config.render.priority)

@@ -91,11 +91,15 @@ def _start_http(service, config, reactor, args, overrides: dict) -> None:
     from render_api.http import make_site
     log = logging.getLogger("strata.serve")
     if config.render.isolated:
-        child = RenderProcess(bind_http(config), args.config, overrides, reactor, service.store, args.log_level,
-                              config.render.busy_share)
-        child.start()
-        log.info("listening for graphite http on %s:%d (render process)", config.server.bind, child.port)
-        service.stop_hooks.append(child.stop)
+        sock, n = bind_http(config), config.render.processes
+        # the processes accept from one socket; the busy share is split among them
+        children = [RenderProcess(sock, args.config, overrides, reactor, service.store, args.log_level,
+                                  config.render.busy_share / n) for _ in range(n)]
+        for child in children:
+            child.start()
+        log.info("listening for graphite http on %s:%d (%d render process%s)", config.server.bind,
+                 children[0].port, n, "es" if n > 1 else "")
+        service.stop_hooks += [child.stop for child in children]
         return
     api = build_api(service.store, config, reactor)
     api.start()

@@ -70,9 +70,10 @@ class RenderConfig:
     threads: int = 4                       # queries evaluated at once, off the reactor thread
     tz: str = "UTC"                        # default time zone (graphite-web TIME_ZONE)
     isolated: bool = True                  # serve HTTP from a process of its own (false: in the server)
+    processes: int = 2                     # render processes sharing the HTTP port (isolated only)
     priority: str = "idle"                 # that process's CPU priority: idle, low (nice 10) or normal
     refresh_interval: float = 0.5          # at most this stale, in seconds, is what that process reads
-    busy_share: float = 0.25               # cores that process may use while the writer is busy; >= 2: no cap
+    busy_share: float = 0.25               # cores the render processes may use while the writer is busy; >= 2: no cap
     admin_token: str = ""                  # bearer token for /tags/delSeries; empty = refused (403)
 
 
@@ -96,7 +97,8 @@ class Config:
             return self.metrics.prefix
         return f"carbon.agents.{socket.gethostname().replace('.', '_')}-a"
 
-    def store_config(self) -> StoreConfig:
+    def store_config(self, readers: int = 1) -> StoreConfig:
+        """The store's settings; `readers` processes split storage.read_cache_mb."""
         s = self.storage
         schemas: Schemas = load_schemas(s.schemas_file) if s.schemas_file else default_schemas()
         aggregations: Aggregations = (load_aggregation(s.aggregation_file) if s.aggregation_file
@@ -104,7 +106,7 @@ class Config:
         return StoreConfig(shards=s.shards, schemas=schemas, aggregations=aggregations,
                            block_buckets=s.block_buckets, seal_grace=s.seal_grace,
                            max_future=s.max_future, max_series=s.max_series,
-                           read_cache_bytes=s.read_cache_mb << 20)
+                           read_cache_bytes=(s.read_cache_mb << 20) // readers)
 
 
 RENDER_PRIORITIES = ("idle", "low", "normal")
@@ -129,6 +131,8 @@ def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> 
     if parts["render"].priority not in RENDER_PRIORITIES:
         problems.append(f"{path}: [render] priority = {parts['render'].priority!r}: expected one of "
                         f"{', '.join(RENDER_PRIORITIES)}")
+    if parts["render"].processes < 1:
+        problems.append(f"{path}: [render] processes = {parts['render'].processes!r}: must be at least 1")
     if not parts["render"].busy_share > 0:
         problems.append(f"{path}: [render] busy_share = {parts['render'].busy_share!r}: must be above 0")
     if problems:

@@ -1,4 +1,5 @@
-"""The render API's own process: idle CPU priority, restarted when it dies, gone with the server."""
+"""The render API's own processes: idle CPU priority, sharing the port, restarted when one dies,
+gone with the server."""
 
 from __future__ import annotations
 
@@ -71,10 +72,10 @@ def api(tmp_path):
         server.stop(signal.SIGKILL)
 
 
-def test_queries_run_in_an_idle_priority_process_of_their_own(api):
-    child = wait_until(lambda: children(api.proc.pid))[0]
-    render(api.http_port, "x")                       # answered: the child is set up
-    assert os.sched_getscheduler(child) == os.SCHED_IDLE            # render.priority = idle
+def test_queries_run_in_idle_priority_processes_of_their_own(api):
+    kids = wait_until(lambda: len(children(api.proc.pid)) == 2 and children(api.proc.pid))  # render.processes
+    render(api.http_port, "x")                       # answered: a child is set up
+    wait_until(lambda: all(os.sched_getscheduler(c) == os.SCHED_IDLE for c in kids))   # render.priority
     assert os.sched_getscheduler(api.proc.pid) == os.SCHED_OTHER
     now = int(time.time())
     send(api.line_port, [f"iso.a {v} {now - 60 + 10 * v}" for v in range(3)])
@@ -83,19 +84,31 @@ def test_queries_run_in_an_idle_priority_process_of_their_own(api):
     assert got[0]["target"] == "iso.a"
 
 
+def test_a_free_render_process_answers_while_another_is_stuck(api):
+    kids = wait_until(lambda: len(children(api.proc.pid)) == 2 and children(api.proc.pid))
+    render(api.http_port, "x")
+    os.kill(kids[0], signal.SIGSTOP)                 # as if busy with a long query
+    try:
+        for _ in range(6):                           # each on a new connection
+            assert render(api.http_port, "x") == []
+    finally:
+        os.kill(kids[0], signal.SIGCONT)
+
+
 def test_a_killed_render_process_is_restarted_and_ingestion_goes_on(api):
-    first = wait_until(lambda: children(api.proc.pid))[0]
+    originals = wait_until(lambda: len(children(api.proc.pid)) == 2 and children(api.proc.pid))
+    first = originals[0]
     render(api.http_port, "x")
     os.kill(first, signal.SIGKILL)
     now = int(time.time())
-    send(api.line_port, [f"iso.b 7 {now}"])          # while no render process runs
-    second = wait_until(lambda: [c for c in children(api.proc.pid) if c != first and alive(c)])[0]
+    send(api.line_port, [f"iso.b 7 {now}"])          # while one render process is gone
+    second = wait_until(lambda: [c for c in children(api.proc.pid) if c not in originals and alive(c)])[0]
     got = wait_until(lambda: [s for s in render(api.http_port, "iso.b")
                               if any(p[0] == 7.0 for p in s["datapoints"])])
     assert got and second != first
     assert "restarting" in api.log()
     assert api.stop() == 0
-    assert not alive(second)
+    assert not any(alive(c) for c in (second, *originals))
 
 
 def test_render_process_exits_when_the_server_is_killed(api):
