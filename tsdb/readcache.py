@@ -7,7 +7,8 @@ writes a new generation under a new name), so anything derived from one stays va
 its file is forgotten.  The store keeps two kinds of entry per file: a decoded row, as one
 (7, buckets) float64 array (count and slot are exact in float64) so a batch of cached rows
 becomes Stats with one `np.stack`; and the values of a group of rows for one aggregate, the
-block a dashboard's query reads again on its next refresh.
+block a dashboard's query reads again on its next refresh (or those of a run of blocks:
+anything with an `nbytes` is an entry).
 """
 
 from __future__ import annotations

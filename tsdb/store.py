@@ -89,6 +89,26 @@ class WriteResult:
     ids: np.ndarray | None = None
 
 
+@dataclass
+class _Run:
+    """The values of one row group in back-to-back sealed blocks, side by side."""
+
+    blocks: tuple               # ((block start, sealed generation), ...), oldest first
+    values: np.ndarray          # [rows][len(blocks) * buckets per block]
+
+    @property
+    def nbytes(self) -> int:    # what the read cache counts
+        return self.values.nbytes
+
+    def position(self, blocks: tuple) -> int | None:
+        """Index of `blocks[0]` here when all of `blocks` lie here in order, else None."""
+        try:
+            first = self.blocks.index(blocks[0])
+        except ValueError:
+            return None
+        return first if self.blocks[first:first + len(blocks)] == blocks else None
+
+
 class _Block:
     """What exists for one block: a sealed file and head segments, by generation.
 
@@ -581,10 +601,12 @@ class Store:
 
     def _sealed_run_values(self, shard, lane, level, rows, key: tuple, spans: list, out) -> int:
         """Copy the leading run of sealed-only, back-to-back blocks of `spans` into `out` from
-        one cache entry for the whole run; returns how many spans it covered (0 or >= 2).
+        the group's run entry; returns how many spans it covered (0 or >= 2).
 
         A dashboard's "-24h" reads the same 23 sealed raw blocks on every refresh until the
-        next seal: one entry saves a cache lookup and a copy per block and shard group."""
+        next seal: one entry saves a cache lookup and a copy per block and shard group.  A
+        group keeps one run entry (the values of its blocks, once): a new run copies the
+        blocks it shares with the old one and decodes only the others."""
         run = 0
         while run < len(spans) and not spans[run][1].unsealed() and spans[run][1].sealed_gen is not None \
                 and (run == 0 or spans[run][0] == spans[run - 1][0] + lane.block_seconds[level]):
@@ -592,24 +614,39 @@ class Store:
         if run < 2:
             return 0
         blocks = tuple((start, blk.sealed_gen) for start, blk, *_ in spans[:run])
-        path = (shard, lane.id, level, blocks[0][0], blocks[0][1])
-        got = self._decoded.get(path, (key, blocks))
-        if got is None:
-            width = lane.buckets(level)
-            got = np.empty((len(rows), width * run))
-            for k, (start, gen) in enumerate(blocks):
-                self._sealed_values(shard, lane, level, start, gen, rows, key, got[:, k * width:(k + 1) * width], 0)
-            self._decoded.put(path, (key, blocks), got)
+        width = lane.buckets(level)
+        path = (shard, lane.id, level, "run")
+        cached = self._decoded.get(path, key)
+        first = cached.position(blocks) if cached is not None else None
+        if first is None:
+            cached = self._run_of(shard, lane, level, rows, key, blocks, cached)
+            self._decoded.put(path, key, cached)
+            first = 0
         o0, b0, o1 = spans[0][2], spans[0][4], spans[run - 1][3]
-        out[:, o0:o1] = got[:, b0:b0 + o1 - o0]
+        at = first * width + b0
+        out[:, o0:o1] = cached.values[:, at:at + o1 - o0]
         return run
 
+    def _run_of(self, shard, lane, level, rows, key: tuple, blocks: tuple, old: _Run | None) -> _Run:
+        width = lane.buckets(level)
+        values = np.empty((len(rows), width * len(blocks)))
+        had = {block: k for k, block in enumerate(old.blocks)} if old is not None else {}
+        for k, (start, gen) in enumerate(blocks):
+            into = values[:, k * width:(k + 1) * width]
+            if (start, gen) in had:
+                j = had[(start, gen)]
+                into[:] = old.values[:, j * width:(j + 1) * width]
+            else:
+                self._sealed_values(shard, lane, level, start, gen, rows, key, into, 0, keep=False)
+        return _Run(blocks, values)
+
     def _sealed_values(self, shard, lane, level, start, gen, rows: np.ndarray, key: tuple,
-                       into: np.ndarray, b0: int) -> None:
+                       into: np.ndarray, b0: int, keep: bool = True) -> None:
         """Copy the values of `rows` in one sealed block, from bucket b0 on, into `into`.
 
         `key` is (method, xff, slots, the rows' bytes): the whole group's block of values
-        is one cache entry, as a dashboard re-reads the same group every refresh."""
+        is one cache entry (unless not `keep`), as a dashboard re-reads the same group
+        every refresh."""
         path = (shard, lane.id, level, start, gen)
         got = self._decoded.get(path, key)
         if got is None:
@@ -620,7 +657,8 @@ class Store:
             if sealed is not None:
                 idx, stats = sealed
                 got[idx] = st.values(stats, *key[:3])
-            self._decoded.put(path, key, got)
+            if keep:
+                self._decoded.put(path, key, got)
         into[:] = got[:, b0:b0 + into.shape[1]]
 
     def _stored_rows(self, shard: int, lane: Lane, level: int, rows: np.ndarray, a: int, b: int) -> st.Stats:

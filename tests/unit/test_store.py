@@ -163,6 +163,21 @@ def test_runs_of_sealed_blocks_read_the_same_from_cache_and_after_a_reseal(tmp_p
         assert a.values[(base + 2 * hour + 100 - a.start) // a.step] == 99.0
 
 
+def test_a_sliding_window_reuses_and_extends_the_run_of_sealed_blocks(tmp_path):
+    hour = 3600
+    base = NOW - NOW % hour - 8 * hour
+    stamps = [base + h * hour + 10 * k for h in range(1, 6) for k in range(0, 360, 7)]
+    later = base + 6 * hour + 700
+    with open_store(tmp_path, shards=1) as s:
+        s.write(["a.b"] * len(stamps), stamps, [float(t % 11) for t in stamps], now=later)
+        s.maintain(now=later)
+        for first, last in ((1, 4), (2, 6), (1, 3), (1, 6), (2, 4)):   # shares some blocks, or lies inside
+            got = s.read("a.b", base + first * hour - 10, base + last * hour - 10, now=later)
+            times = got.start + got.step * np.arange(len(got.values))
+            expected = {t: float(t % 11) for t in stamps if got.start <= t < got.end}
+            assert {int(t): v for t, v in zip(times, got.values) if not np.isnan(v)} == expected
+
+
 def test_second_writer_is_refused_with_the_holder(tmp_path):
     with open_store(tmp_path):
         with pytest.raises(StoreLocked, match=r"locked by another writer \(pid \d+\)"):
