@@ -144,43 +144,62 @@ def cpu_seconds(pid: int) -> float | None:
 
 
 class CpuGovernor:
-    """Holds the render process to `share` of a core while the writer is busy.
+    """Holds the render processes together to `share` of a core while the writer is busy.
 
     SCHED_IDLE gives queries only the CPU ingestion leaves, but on a small machine a query
     running on the other core still slows the writer through the caches and memory it
     shares; measured on 2 cores, ingestion kept 83% of its rate with 8 dashboards
-    refreshing.  So, as cpulimit does, the parent stops the child (SIGSTOP) for as long as
-    its recent CPU exceeds the share, and continues it (SIGCONT) after.
+    refreshing.  So, as cpulimit does, the parent stops the children (SIGSTOP) for as long
+    as their recent CPU, summed, exceeds the share, and continues them (SIGCONT) after.
+    One governor for all children: a share split per child would be overshot by each (CPU
+    time is counted in 10 ms ticks).
     """
 
     def __init__(self, reactor, share: float, own_cpu=time.process_time):
         self.reactor, self.share, self.own_cpu = reactor, share, own_cpu
-        self.pid: int | None = None
+        self.pids: set[int] = set()
         self._last: tuple[float, float, float] | None = None
         self._resume_call = None
+        self._loop = None
         self.paused_seconds = 0.0
         self._holding = False
 
-    def follow(self, pid: int | None) -> None:
+    def start(self) -> None:
+        """Check every GOVERN_INTERVAL (no checks at all when the share is a whole machine)."""
+        if self._loop is None and self.share < os.cpu_count():
+            from twisted.internet.task import LoopingCall
+            self._loop = LoopingCall(self.tick)
+            self._loop.clock = self.reactor
+            self._loop.start(GOVERN_INTERVAL, now=False)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._loop.running:
+            self._loop.stop()
         self.resume()
-        self.pid, self._last = pid, None
+
+    def add(self, pid: int) -> None:
+        self.resume()
+        self.pids.add(pid)
+
+    def remove(self, pid: int) -> None:
+        """Let go of `pid` (continuing every child first: a stopped one would not exit)."""
+        self.resume()
+        self.pids.discard(pid)
 
     def tick(self) -> None:
-        if self.pid is None or self._resume_call is not None:
+        if not self.pids or self._resume_call is not None:
             return
-        child = cpu_seconds(self.pid)
-        now = (time.monotonic(), self.own_cpu(), child) if child is not None else None
+        used = [cpu_seconds(pid) for pid in self.pids]
+        children = sum(u for u in used if u is not None)
+        now = (time.monotonic(), self.own_cpu(), children)
         last, self._last = self._last, now
-        if now is None or last is None or now[0] <= last[0]:
+        if last is None or now[0] <= last[0] or now[2] < last[2]:   # a child gone: start afresh
             return
         elapsed = now[0] - last[0]
         pause = render_pause((now[1] - last[1]) / elapsed, (now[2] - last[2]) / elapsed, self.share, elapsed)
         self._note(pause > 0)
         if pause > 0:
-            try:
-                os.kill(self.pid, signal.SIGSTOP)
-            except OSError:
-                return
+            self._signal(signal.SIGSTOP)
             self.paused_seconds += pause
             self._resume_call = self.reactor.callLater(pause, self.resume)
 
@@ -189,29 +208,32 @@ class CpuGovernor:
             if self._resume_call.active():
                 self._resume_call.cancel()
             self._resume_call = None
+            self._signal(signal.SIGCONT)
+        self._last = None       # a stop, or a change of children, is not their idleness
+
+    def _signal(self, signum: int) -> None:
+        for pid in self.pids:
             try:
-                os.kill(self.pid, signal.SIGCONT)
+                os.kill(pid, signum)
             except OSError:
                 pass
-            self._last = None       # the stop is not the child's idleness
 
     def _note(self, holding: bool) -> None:
         if holding != self._holding:
             self._holding = holding
             if holding:
-                log.info("ingestion is busy: render process %d held to %.2f of a core", self.pid, self.share)
+                log.info("ingestion is busy: render processes held to %.2f of a core", self.share)
             else:
-                log.info("render process %d no longer held (held %.1f s in all)", self.pid, self.paused_seconds)
+                log.info("render processes no longer held (held %.1f s in all)", self.paused_seconds)
 
 
 class RenderProcess:
     """The serve process's handle on the render child: start, restart on death, stop."""
 
     def __init__(self, sock: socket.socket, config_path: Path | None, overrides: dict, reactor,
-                 store, log_level: str = "INFO", busy_share: float = 0.25):
+                 store, governor: CpuGovernor, log_level: str = "INFO"):
         self.sock = sock
-        self.governor = CpuGovernor(reactor, busy_share)
-        self._govern_loop = None
+        self.governor = governor
         self.config_path, self.overrides, self.log_level = config_path, overrides, log_level
         self.store = store
         self._link = None
@@ -242,12 +264,7 @@ class RenderProcess:
             theirs.close()
         log.info("render process %d started for http port %d", self.proc.pid, self.port)
         self._watch_call = self.reactor.callLater(1.0, self._watch)
-        self.governor.follow(self.proc.pid)
-        if self._govern_loop is None and self.governor.share < os.cpu_count():
-            from twisted.internet.task import LoopingCall
-            self._govern_loop = LoopingCall(self.governor.tick)
-            self._govern_loop.clock = self.reactor
-            self._govern_loop.start(GOVERN_INTERVAL, now=False)
+        self.governor.add(self.proc.pid)
 
     def _watch(self) -> None:
         if self._stopping:
@@ -256,7 +273,7 @@ class RenderProcess:
         if code is None:
             self._watch_call = self.reactor.callLater(1.0, self._watch)
             return
-        self.governor.follow(None)
+        self.governor.remove(self.proc.pid)
         pause = RESTART_PAUSES[min(self.restarts, len(RESTART_PAUSES) - 1)]
         self.restarts += 1
         log.error("render process %d exited with status %s; restarting in %.0f s", self.proc.pid, code, pause)
@@ -267,9 +284,8 @@ class RenderProcess:
         self._stopping = True
         if self._watch_call is not None and self._watch_call.active():
             self._watch_call.cancel()
-        if self._govern_loop is not None and self._govern_loop.running:
-            self._govern_loop.stop()
-        self.governor.follow(None)      # a stopped child would not see SIGTERM
+        if self.proc is not None:
+            self.governor.remove(self.proc.pid)     # a stopped child would not see SIGTERM
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

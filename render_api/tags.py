@@ -43,10 +43,12 @@ def tagged_names(store: Store, expressions: list[str]) -> list[str]:
 
 
 def _catch_up(store: Store) -> None:
-    # a read-only StoreView (the isolated render process) follows the writer's name logs,
-    # tag events included, at most render.refresh_interval behind
+    # a read-only StoreView (an isolated render process) follows the writer's files at most
+    # render.refresh_interval behind; the name logs, where tag events are, it reads at once,
+    # since the tagSeries a client just made may have gone through another render process
     if isinstance(store, StoreView):
         store.maybe_refresh()
+        store.catch_up_names()
 
 
 def tag_expressions(call_text: str) -> list[str]:

@@ -87,19 +87,20 @@ def serve(args) -> int:
 def _start_http(service, config, reactor, args, overrides: dict) -> None:
     """The Graphite HTTP API, in its own process unless render.isolated is false; stopped
     first at shutdown."""
-    from render_api.process import RenderProcess, bind_http, build_api
+    from render_api.process import CpuGovernor, RenderProcess, bind_http, build_api
     from render_api.http import make_site
     log = logging.getLogger("strata.serve")
     if config.render.isolated:
         sock, n = bind_http(config), config.render.processes
-        # the processes accept from one socket; the busy share is split among them
-        children = [RenderProcess(sock, args.config, overrides, reactor, service.store, args.log_level,
-                                  config.render.busy_share / n) for _ in range(n)]
+        governor = CpuGovernor(reactor, config.render.busy_share)      # one share for all of them
+        children = [RenderProcess(sock, args.config, overrides, reactor, service.store, governor,
+                                  args.log_level) for _ in range(n)]   # they accept from one socket
         for child in children:
             child.start()
+        governor.start()
         log.info("listening for graphite http on %s:%d (%d render process%s)", config.server.bind,
                  children[0].port, n, "es" if n > 1 else "")
-        service.stop_hooks += [child.stop for child in children]
+        service.stop_hooks += [governor.stop] + [child.stop for child in children]
         return
     api = build_api(service.store, config, reactor)
     api.start()

@@ -66,6 +66,15 @@ class StoreView(Store):
             if time.monotonic() - self._refreshed >= self.max_age:
                 self.refresh()
 
+    def catch_up_names(self) -> None:
+        """Read what the writer appended to the name logs (new names, tag events) since the
+        last look: a read of each log's tail, about as cheap as a stat.  Tag queries call it
+        so that a tagSeries forwarded by another render process is seen at once."""
+        with self._lock:
+            self._check_open()
+            for shard in range(self.shards):
+                self._tail_names(shard)
+
     def refresh(self) -> None:
         """Catch up with the writer: new names, lanes, watermarks and block files."""
         with self._lock:

@@ -1,4 +1,4 @@
-"""The render process's CPU governor: how long to hold the child, and that it is held and let go."""
+"""The render processes' CPU governor: how long to hold them, and that they are held and let go."""
 
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def _busy_writer():
 def test_a_busy_child_is_stopped_while_the_writer_is_busy_then_continued(spinner):
     clock = Clock()
     governor = CpuGovernor(clock, 0.25, own_cpu=_busy_writer())
-    governor.follow(spinner.pid)
+    governor.add(spinner.pid)
     governor.tick()
     time.sleep(0.3)                          # the spinner uses a core meanwhile
     governor.tick()
@@ -67,7 +67,7 @@ def test_a_busy_child_is_stopped_while_the_writer_is_busy_then_continued(spinner
 
 def test_an_idle_writer_leaves_the_child_alone(spinner):
     governor = CpuGovernor(Clock(), 0.25, own_cpu=lambda: 0.0)
-    governor.follow(spinner.pid)
+    governor.add(spinner.pid)
     governor.tick()
     time.sleep(0.3)
     governor.tick()
@@ -77,10 +77,31 @@ def test_an_idle_writer_leaves_the_child_alone(spinner):
 def test_letting_go_of_a_held_child_continues_it(spinner):
     # RenderProcess.stop does this before SIGTERM: a stopped process would not act on it.
     governor = CpuGovernor(Clock(), 0.25, own_cpu=_busy_writer())
-    governor.follow(spinner.pid)
+    governor.add(spinner.pid)
     governor.tick()
     time.sleep(0.3)
     governor.tick()
     assert _stopped(spinner.pid)
-    governor.follow(None)
+    governor.remove(spinner.pid)
     assert not _stopped(spinner.pid, want=False)
+
+
+def test_children_are_held_together_to_one_share():
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        clock = Clock()
+        governor = CpuGovernor(clock, 0.25, own_cpu=_busy_writer())
+        for proc in spinners:
+            governor.add(proc.pid)
+        governor.tick()
+        time.sleep(0.3)
+        governor.tick()
+        assert all(_stopped(p.pid) for p in spinners)
+        # two cores of spinning against a share of 0.25: the longest pause
+        assert governor.paused_seconds == pytest.approx(MAX_PAUSE)
+        governor.stop()
+        assert not any(_stopped(p.pid, want=False) for p in spinners)
+    finally:
+        for proc in spinners:
+            proc.kill()
+            proc.wait()

@@ -56,3 +56,16 @@ def test_torn_name_record_is_read_once_complete(tmp_path):
         assert view.expand("a.*") == ["a.b", "a.c"]
     finally:
         view.close()
+
+
+def test_tag_queries_see_a_tag_event_at_once_though_the_view_is_fresh(tmp_path):
+    # another render process forwarded /tags/tagSeries to the writer a moment ago
+    from render_api.tags import tagged_names
+    with Store.open(tmp_path, StoreConfig(shards=2)) as writer:
+        view = StoreView.open(tmp_path, StoreConfig(shards=2), max_age=3600)
+        assert tagged_names(view, ["rack=a1"]) == []
+        writer.tag_series(["disk.used;rack=a1"])
+        assert tagged_names(view, ["rack=a1"]) == ["disk.used;rack=a1"]
+        writer.tag_series(["disk.used;rack=a1"], delete=True)
+        assert tagged_names(view, ["rack=a1"]) == []
+        view.close()
