@@ -157,7 +157,8 @@ class CpuGovernor:
 
     def __init__(self, reactor, share: float, own_cpu=time.process_time):
         self.reactor, self.share, self.own_cpu = reactor, share, own_cpu
-        self.pids: set[int] = set()
+        self.pids: list[int] = []       # the first keeps taking connections while the writer is busy
+        self._only_first = False
         self._last: tuple[float, float, float] | None = None
         self._resume_call = None
         self._loop = None
@@ -166,6 +167,9 @@ class CpuGovernor:
 
     def start(self) -> None:
         """Check every GOVERN_INTERVAL (no checks at all when the share is a whole machine)."""
+        for signum in (signal.SIGUSR1, signal.SIGUSR2):
+            # inherited by the children: one signalled before it listens is not killed
+            signal.signal(signum, signal.SIG_IGN)
         if self._loop is None and self.share < os.cpu_count():
             from twisted.internet.task import LoopingCall
             self._loop = LoopingCall(self.tick)
@@ -179,12 +183,27 @@ class CpuGovernor:
 
     def add(self, pid: int) -> None:
         self.resume()
-        self.pids.add(pid)
+        self.pids.append(pid)
 
     def remove(self, pid: int) -> None:
         """Let go of `pid` (continuing every child first: a stopped one would not exit)."""
         self.resume()
-        self.pids.discard(pid)
+        if pid in self.pids:
+            self.pids.remove(pid)
+
+    def _share_connections(self, busy: bool) -> None:
+        """While the writer is busy only the first child takes new connections: SIGUSR2 to
+        it, SIGUSR1 to the others, on every check (a child may have started or become the
+        first since); after, SIGUSR2 to all once.  Two processes, each warming its own
+        cache, cost the writer more than one held to the same share.  The children ignore
+        both signals until they listen (the server ignores them, and so they start)."""
+        if busy or self._only_first:
+            for k, pid in enumerate(self.pids):
+                try:
+                    os.kill(pid, signal.SIGUSR1 if busy and k else signal.SIGUSR2)
+                except OSError:
+                    pass
+        self._only_first = busy
 
     def tick(self) -> None:
         if not self.pids or self._resume_call is not None:
@@ -196,7 +215,9 @@ class CpuGovernor:
         if last is None or now[0] <= last[0] or now[2] < last[2]:   # a child gone: start afresh
             return
         elapsed = now[0] - last[0]
-        pause = render_pause((now[1] - last[1]) / elapsed, (now[2] - last[2]) / elapsed, self.share, elapsed)
+        writer = (now[1] - last[1]) / elapsed
+        self._share_connections(writer >= WRITER_BUSY)
+        pause = render_pause(writer, (now[2] - last[2]) / elapsed, self.share, elapsed)
         self._note(pause > 0)
         if pause > 0:
             self._signal(signal.SIGSTOP)
@@ -357,8 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     from twisted.internet import reactor
 
     from tsdb.view import StoreView
-    readers = config.render.processes
-    store = StoreView.open(config.server.data_dir, config.store_config(readers), max_age=config.render.refresh_interval)
+    store = StoreView.open(config.server.data_dir, config.store_config(), max_age=config.render.refresh_interval)
     store.writer = link_client(socket.socket(fileno=args.link_fd))
     api = build_api(store, config, reactor)
     api.start()
@@ -371,6 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     def on_signal(signum, frame):
         reactor.callFromThread(reactor.stop)
     signal.signal(signal.SIGTERM, on_signal)
+    # the server's CpuGovernor: SIGUSR1 = leave new connections to another render process
+    signal.signal(signal.SIGUSR1, lambda signum, frame: reactor.callFromThread(port.stopReading))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: reactor.callFromThread(port.startReading))
     signal.signal(signal.SIGINT, signal.SIG_IGN)     # the server process handles ^C and stops us
 
     def check_parent():

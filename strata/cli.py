@@ -95,9 +95,9 @@ def _start_http(service, config, reactor, args, overrides: dict) -> None:
         governor = CpuGovernor(reactor, config.render.busy_share)      # one share for all of them
         children = [RenderProcess(sock, args.config, overrides, reactor, service.store, governor,
                                   args.log_level) for _ in range(n)]   # they accept from one socket
+        governor.start()
         for child in children:
             child.start()
-        governor.start()
         log.info("listening for graphite http on %s:%d (%d render process%s)", config.server.bind,
                  children[0].port, n, "es" if n > 1 else "")
         service.stop_hooks += [governor.stop] + [child.stop for child in children]

@@ -97,8 +97,7 @@ class Config:
             return self.metrics.prefix
         return f"carbon.agents.{socket.gethostname().replace('.', '_')}-a"
 
-    def store_config(self, readers: int = 1) -> StoreConfig:
-        """The store's settings; `readers` processes split storage.read_cache_mb."""
+    def store_config(self) -> StoreConfig:
         s = self.storage
         schemas: Schemas = load_schemas(s.schemas_file) if s.schemas_file else default_schemas()
         aggregations: Aggregations = (load_aggregation(s.aggregation_file) if s.aggregation_file
@@ -106,7 +105,7 @@ class Config:
         return StoreConfig(shards=s.shards, schemas=schemas, aggregations=aggregations,
                            block_buckets=s.block_buckets, seal_grace=s.seal_grace,
                            max_future=s.max_future, max_series=s.max_series,
-                           read_cache_bytes=(s.read_cache_mb << 20) // readers)
+                           read_cache_bytes=s.read_cache_mb << 20)
 
 
 RENDER_PRIORITIES = ("idle", "low", "normal")

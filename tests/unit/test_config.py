@@ -108,13 +108,11 @@ def test_render_priority_is_checked(tmp_path):
         load(cfg)
 
 
-def test_render_processes_share_the_read_cache_and_are_at_least_one(tmp_path):
+def test_render_processes_are_at_least_one(tmp_path):
     cfg = tmp_path / "strata.toml"
-    cfg.write_text("[render]\nprocesses = 3\n[storage]\nread_cache_mb = 300\n")
-    config = load(cfg)
-    assert config.render.processes == 3
-    assert config.store_config(3).read_cache_bytes == 100 << 20
-    assert config.store_config().read_cache_bytes == 300 << 20     # the server process's own
+    assert Config().render.processes == 2
+    cfg.write_text("[render]\nprocesses = 3\n")
+    assert load(cfg).render.processes == 3
     cfg.write_text("[render]\nprocesses = 0\n")
     with pytest.raises(ConfigFileError, match="processes = 0: must be at least 1"):
         load(cfg)

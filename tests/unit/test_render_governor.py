@@ -40,9 +40,13 @@ def _stopped(pid: int, want: bool = True) -> bool:
     return stopped
 
 
+# as a render process does once it listens: SIGUSR1/2 say whether to take connections
+SPIN = "import signal\nfor s in (signal.SIGUSR1, signal.SIGUSR2): signal.signal(s, signal.SIG_IGN)\nwhile True: pass"
+
+
 @pytest.fixture
 def spinner():
-    proc = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    proc = subprocess.Popen([sys.executable, "-c", SPIN])
     yield proc
     proc.kill()
     proc.wait()
@@ -87,7 +91,7 @@ def test_letting_go_of_a_held_child_continues_it(spinner):
 
 
 def test_children_are_held_together_to_one_share():
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    spinners = [subprocess.Popen([sys.executable, "-c", SPIN]) for _ in range(2)]
     try:
         clock = Clock()
         governor = CpuGovernor(clock, 0.25, own_cpu=_busy_writer())
@@ -105,3 +109,32 @@ def test_children_are_held_together_to_one_share():
         for proc in spinners:
             proc.kill()
             proc.wait()
+
+
+def test_while_the_writer_is_busy_only_the_first_child_is_left_to_take_connections():
+    import signal as sig
+    script = ("import signal, sys, time\n"
+              "signal.signal(signal.SIGUSR1, lambda *a: print('usr1', flush=True))\n"
+              "signal.signal(signal.SIGUSR2, lambda *a: print('usr2', flush=True))\n"
+              "print('ready', flush=True)\n"
+              "while True: time.sleep(0.01)\n")
+    kids = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    try:
+        for k in kids:
+            assert k.stdout.readline().strip() == "ready"
+        busy = iter([0.0, 1.0, 1.0])                      # a busy writer, then an idle one
+        governor = CpuGovernor(Clock(), 2.5, own_cpu=lambda: next(busy))
+        for k in kids:
+            governor.add(k.pid)
+        governor.tick()
+        time.sleep(0.2)
+        governor.tick()                                   # writer at a core or more
+        assert [k.stdout.readline().strip() for k in kids] == ["usr2", "usr1"]
+        time.sleep(0.2)
+        governor.tick()                                   # writer idle: all take connections
+        assert [k.stdout.readline().strip() for k in kids] == ["usr2", "usr2"]
+    finally:
+        for k in kids:
+            k.send_signal(sig.SIGKILL)
+            k.wait()
