@@ -198,11 +198,9 @@ class CpuGovernor:
         cache, cost the writer more than one held to the same share.  The children ignore
         both signals until they listen (the server ignores them, and so they start)."""
         if busy or self._only_first:
-            for k, pid in enumerate(self.pids):
-                try:
-                    os.kill(pid, signal.SIGUSR1 if busy and k else signal.SIGUSR2)
-                except OSError:
-                    pass
+            self._signal(signal.SIGUSR2, self.pids[:1] if busy else self.pids)
+            if busy:
+                self._signal(signal.SIGUSR1, self.pids[1:])
         self._only_first = busy
 
     def tick(self) -> None:
@@ -232,8 +230,8 @@ class CpuGovernor:
             self._signal(signal.SIGCONT)
         self._last = None       # a stop, or a change of children, is not their idleness
 
-    def _signal(self, signum: int) -> None:
-        for pid in self.pids:
+    def _signal(self, signum: int, pids: list[int] | None = None) -> None:
+        for pid in self.pids if pids is None else pids:
             try:
                 os.kill(pid, signum)
             except OSError:

@@ -138,3 +138,22 @@ def test_while_the_writer_is_busy_only_the_first_child_is_left_to_take_connectio
         for k in kids:
             k.send_signal(sig.SIGKILL)
             k.wait()
+
+
+def test_a_render_process_accepts_one_connection_per_wake_up():
+    # Twisted's port takes every waiting connection at once (and raises its batch size);
+    # the render processes share the socket, so each must leave the rest to the others.
+    from render_api.process import accepting_one_at_a_time
+
+    class Port:
+        numberAccepts = 100
+        seen: list[int] = []
+
+        def doRead(self):
+            self.seen.append(self.numberAccepts)
+            self.numberAccepts += 20          # what Twisted does after a full batch
+
+    port = accepting_one_at_a_time(Port())
+    port.doRead()
+    port.doRead()
+    assert Port.seen == [1, 1]
