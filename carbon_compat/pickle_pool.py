@@ -46,6 +46,7 @@ REAP_INTERVAL = 0.02         # the reactor runs without SIGCHLD handlers: poll f
 REAP_PATIENCE = 2.0          # a worker that closed its answers but lives on this long is killed
 PIPE_BYTES = 1 << 20         # pipe buffer asked for each way (Linux F_SETPIPE_SZ; the default is 64 KiB)
 _F_SETPIPE_SZ = 1031
+UNKNOWN_STATUS = "answers closed, exit status not known yet"
 
 
 class InlinePickleParser:
@@ -261,6 +262,7 @@ class _Worker(protocol.ProcessProtocol):
         self.ready = False
         self.closing = False
         self.gone = False             # answers ended (or the worker was killed): send it nothing more
+        self.died_unknown = False     # its death was logged before its exit status was known
         self._reaper = None
 
     def connectionMade(self) -> None:
@@ -309,6 +311,7 @@ class _Worker(protocol.ProcessProtocol):
         if self.gone:
             return
         self.gone = True
+        self.died_unknown = status == UNKNOWN_STATUS and not self.closing
         self.pool.lost(self, status)
         if self.transport.pid is not None:
             self.transport.closeStdin()
@@ -323,20 +326,27 @@ class _Worker(protocol.ProcessProtocol):
             if self.transport.pid is None or time.monotonic() >= deadline:
                 break
             time.sleep(0.001)
+        return self._status_text()
+
+    def _status_text(self) -> str:
         status = self.transport.status
         if status is None or status < 0:    # not reaped yet
-            return "answers closed, exit status not known yet"
+            return UNKNOWN_STATUS
         if os.WIFSIGNALED(status):
             return f"signal {os.WTERMSIG(status)}"
         return f"exit code {os.waitstatus_to_exitcode(status)}"
 
     def _reap(self, patience: float) -> None:
-        """The reactor runs without SIGCHLD handlers: collect the exit status by polling."""
+        """The reactor runs without SIGCHLD handlers: collect the exit status by polling
+        (and log it, when the death was logged before it was known: a loaded machine can
+        take longer than REAP_WAIT to tear a process down)."""
         self._reaper = None
         if self.transport.pid is None:
             return
         self.transport.reapProcess()
         if self.transport.pid is None:
+            if self.died_unknown:
+                log.warning("pickle worker pid %s died (%s)", self.pid, self._status_text())
             return
         if patience <= 0:
             try:

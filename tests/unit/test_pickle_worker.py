@@ -454,3 +454,35 @@ def test_stop_kills_a_stuck_worker_after_the_timeout_and_parses_its_frames_here(
     assert stopped.called and reactor.processes[0].signals == ["KILL"]
     assert [p[1] for p in ingest.points] == ["b"]
     assert stuck.refusals == ["pickle_worker_died"] and other.refusals == []
+
+
+def test_a_worker_death_logged_before_its_exit_status_is_logged_again_once_reaped(caplog):
+    # on a loaded machine the answer pipe closes well before the killed worker is reapable
+    import signal as sig
+    from types import SimpleNamespace
+
+    from twisted.internet.task import Clock
+
+    from carbon_compat.pickle_pool import REAP_INTERVAL, _Worker
+
+    class Transport:
+        pid, status, reaps = 4242, None, 0
+
+        def reapProcess(self):
+            self.reaps += 1
+            if self.reaps > 100:                  # long after REAP_WAIT
+                self.pid, self.status = None, sig.SIGKILL   # a wait status: killed by signal 9
+
+        def closeStdin(self):
+            pass
+
+    clock = Clock()
+    pool = SimpleNamespace(reactor=clock, lost=lambda worker, status: None)
+    worker = _Worker(pool, 0)
+    worker.transport, worker.pid = Transport(), 4242
+    worker.childConnectionLost(1)
+    assert worker.died_unknown
+    with caplog.at_level("WARNING", logger="strata.carbon"):
+        for _ in range(200):
+            clock.advance(REAP_INTERVAL)
+    assert "pickle worker pid 4242 died (signal 9)" in caplog.text
