@@ -32,7 +32,7 @@ from pathlib import Path
 
 from twisted.internet import defer, protocol
 
-from .parsers import Batch, HostilePickle, parse_pickle
+from .parsers import HostilePickle, parse_pickle
 from .pickle_worker import (HOSTILE, POINTS, READY, AnswerSplitter, NameTable, WorkerProtocolError,
                             decode_answer, request_header)
 
