@@ -230,21 +230,20 @@ class Store:
     def _load_level_dir(self, shard: int, lane: Lane, level: int, folder: Path) -> None:
         blocks = self._blocks.setdefault((shard, lane.id, level), {})
         heads: list[tuple[int, int, Path]] = []
-        for entry in sorted(folder.iterdir()):
-            name = entry.name
+        for name in sorted(os.listdir(folder)):     # names, not Paths: a view re-lists often
             if name.endswith(".tmp"):
-                self._discard(entry)       # an unfinished write (from before a crash, for the writer)
+                self._discard(folder / name)       # an unfinished write (from before a crash, for the writer)
             elif m := layout.SEALED_NAME.match(name):
                 start, gen = int(m.group(1)), int(m.group(2))
                 blk = blocks.setdefault(start, _Block())
                 if blk.sealed_gen is not None and blk.sealed_gen > gen:
-                    self._discard(entry)   # superseded by a later re-seal
+                    self._discard(folder / name)   # superseded by a later re-seal
                     continue
                 if blk.sealed_gen is not None:
                     self._discard(layout.sealed_path(folder, start, blk.sealed_gen))
                 blk.sealed_gen = gen
             elif m := layout.HEAD_NAME.match(name):
-                heads.append((int(m.group(1)), int(m.group(2)), entry))
+                heads.append((int(m.group(1)), int(m.group(2)), folder / name))
         for start, gen, path in heads:
             blk = blocks.setdefault(start, _Block())
             if blk.sealed_gen is not None and gen <= blk.sealed_gen:
