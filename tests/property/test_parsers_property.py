@@ -14,6 +14,7 @@ import math
 import pickle
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -319,3 +320,79 @@ def test_element_runs_give_the_opcode_walks_verdict(rows, protocol, edits, cut):
     # walk sees, on intact and on damaged pickles (memo bombs, globals, truncation).
     payload = mutated(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol), edits, cut)
     assert scan_verdict(payload, True) == scan_verdict(payload, False)
+
+
+def parsed_without_shortcut(payload: bytes):
+    """parse_pickle's answer (or HostilePickle's message) with the canonical-layout decoder off."""
+    saved = parsers.canonical_columns
+    parsers.canonical_columns = lambda _payload: None
+    try:
+        return parsed_or_hostile(payload)
+    finally:
+        parsers.canonical_columns = saved
+
+
+def parsed_or_hostile(payload: bytes):
+    try:
+        return observed(*parse_pickle(payload, NOW))
+    except HostilePickle as exc:
+        return ("hostile", str(exc))
+
+
+any_names = st.one_of(names, opcode_names, st.text(min_size=0, max_size=300),
+                      st.just("a\x00b"), st.just("\udcff.x"))
+numbers = st.one_of(st.floats(), st.integers(-2**33, 2**33), st.sampled_from([-1, -1.5, 0, 255, 65535, 65536]))
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(any_names, numbers, numbers), min_size=0, max_size=1500),
+       protocol=st.integers(0, pickle.HIGHEST_PROTOCOL),
+       edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), max_size=3),
+       cut=st.none() | st.integers(0, 10**6))
+def test_canonical_layout_decoder_answers_as_the_unpickler(rows, protocol, edits, cut):
+    # pickle.dumps' own layout is decoded straight from the bytes (pickle_elements); on any
+    # frame, intact or damaged, the answer must be the unpickler path's, point for point.
+    payload = mutated(pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol), edits, cut)
+    assert parsed_or_hostile(payload) == parsed_without_shortcut(payload)
+
+
+@pytest.mark.parametrize("protocol", [2, 3, 4, 5])
+@pytest.mark.parametrize("size", [2, 500, 1000, 1001, 2500])
+def test_canonical_layout_decoder_takes_pickle_dumps_frames(protocol, size):
+    from carbon_compat.pickle_elements import canonical_columns
+    rows = [(f"servers.host{i}.cpu.é", (1_700_000_000 + i, i / 7)) for i in range(size - 1)]
+    rows.append(("servers.last", (1.7e9, -(2**31))))
+    payload = pickle.dumps(rows, protocol=protocol)
+    got = canonical_columns(payload)
+    if protocol >= 4 and len(payload) > 65536:
+        assert got is None                  # framed in pieces: the unpickler's
+        return
+    assert got is not None
+    names_, ts, vs = got
+    assert names_ == [n for n, _ in rows]
+    assert ts.tolist() == [float(t) for _, (t, _) in rows]
+    assert vs.tolist() == [float(v) for _, (_, v) in rows]
+
+
+clean_numbers = st.one_of(st.floats(allow_nan=False, allow_infinity=False), st.integers(-2**31, 2**31 - 1),
+                          st.sampled_from([-1, 0, 255, 256, 65535, 65536, -2**31, 2**31 - 1]))
+odd_numbers = st.sampled_from([math.inf, -math.inf, math.nan])
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(names, clean_numbers, clean_numbers), min_size=2, max_size=1200),
+       protocol=st.integers(2, pickle.HIGHEST_PROTOCOL),
+       odd=st.lists(st.tuples(st.integers(0, 10**6), st.booleans(), odd_numbers), max_size=2))
+def test_canonical_layout_decoder_reads_every_number_and_name_as_the_unpickler(rows, protocol, odd):
+    from carbon_compat.pickle_elements import canonical_columns
+    for at, in_ts, number in odd:
+        n, t, v = rows[at % len(rows)]
+        rows[at % len(rows)] = (n, number, v) if in_ts else (n, t, number)
+    payload = pickle.dumps([(n, (t, v)) for n, t, v in rows], protocol=protocol)
+    shortcut = canonical_columns(payload)
+    decodable = (len({n for n, _, _ in rows}) == len(rows) and not any("\x00" in n for n, _, _ in rows)
+                 and (protocol < 4 or len(payload) <= 65536)
+                 and all(math.isfinite(t) and v == v for _, t, v in rows))
+    # memo references, NULs and points the unpickler path rejects are not decoded here
+    assert (shortcut is not None) == decodable
+    assert parsed_or_hostile(payload) == parsed_without_shortcut(payload)
