@@ -84,6 +84,22 @@ class HeadSegment:
         """Flat cell numbers of (bucket within block, absolute row) pairs."""
         return buckets * self.header.row_cap + (rows - self.header.row_start)
 
+    def merge_values(self, cells: np.ndarray, values: np.ndarray, slots: np.ndarray | None) -> None:
+        """Merge one new point into each of the distinct `cells`.  A cell's first point needs
+        no statistics (count 1 and last say it all), the usual case of a write: only cells
+        that had points get them."""
+        count = self._flat["count"]
+        fresh = count[cells] == 0
+        if not fresh.all():
+            rest = ~fresh
+            self.merge_points(cells[rest], st.single_points(values[rest], None if slots is None else slots[rest]))
+            cells, values = cells[fresh], values[fresh]
+            slots = None if slots is None else slots[fresh]
+        count[cells] = 1
+        self._flat["last"][cells] = values
+        if self._has_slots:
+            self._flat["slot"][cells] = 0 if slots is None else slots
+
     def merge_points(self, cells: np.ndarray, new: st.Stats) -> None:
         """Merge new stats into distinct cells; `new` is later than what is stored."""
         count, last = self._flat["count"], self._flat["last"]

@@ -451,7 +451,7 @@ class Store:
     def _merge_into(seg: HeadSegment, row, bidx, vals, slots) -> None:
         cells = seg.cells(bidx, row)
         if _distinct(cells, seg.header.row_cap):
-            seg.merge_points(cells, st.single_points(vals, slots))
+            seg.merge_values(cells, vals, slots)
         else:
             ucells, s = st.of_points(cells, vals, slots)
             seg.merge_points(ucells, s)
