@@ -35,6 +35,7 @@ def apply_max_data_points(series_list: list[Series], max_data_points: int) -> li
     ceil(points / max), its start moved to the next multiple of the bucket width and the raw
     values before it dropped. maxDataPoints=1 folds every series into a single point.
     A value of 0 or less is treated as no limit (graphite-web divides by zero there).
+    The series returned share their values with the given ones: the body only reads them.
     """
     if not series_list or max_data_points is None or max_data_points <= 0:
         return list(series_list)
@@ -49,15 +50,14 @@ def apply_max_data_points(series_list: list[Series], max_data_points: int) -> li
 def _fitted(series: Series, time_range: int, max_data_points: int) -> Series:
     points = time_range / series.step
     if not max_data_points < points:
-        return series.copy()
+        return series
     vpp = math.ceil(points / max_data_points)
     seconds_per_point = int(vpp * series.step)
     # Buckets start on multiples of their width so a refreshed graph does not jitter.
     nudge = seconds_per_point + series.start % series.step - series.start % seconds_per_point
     # graphite-web drops one value fewer than the nudge covers: the one-step lag of §3.5.
     dropped = max(nudge // series.step - 1, 0)
-    return series.copy(start=series.start + nudge, values=series.values[dropped:].copy(),
-                       values_per_point=vpp)
+    return series.copy(start=series.start + nudge, values=series.values[dropped:], values_per_point=vpp)
 
 
 def consolidated_values(series: Series) -> np.ndarray:
@@ -77,7 +77,7 @@ def consolidated_values(series: Series) -> np.ndarray:
         raise InvalidConsolidation(f"Invalid consolidation function: '{series.consolidation}'")
     chunk_count = -(-len(values) // vpp)
     padding = chunk_count * vpp - len(values)
-    chunks = np.concatenate([values, np.full(padding, np.nan)]).reshape(chunk_count, vpp)
+    chunks = (np.concatenate([values, np.full(padding, np.nan)]) if padding else values).reshape(chunk_count, vpp)
     present = ~np.isnan(chunks)
     non_null = present.sum(axis=1)
     out = _chunk_function(func, chunks, present, non_null, vpp, len(values))
@@ -111,7 +111,10 @@ def _sequential_sums(chunks: np.ndarray) -> np.ndarray:
     # A running total adds strictly left to right like Python's sum; numpy's sum uses
     # pairwise summation, which rounds differently. Adding 0.0 turns -0.0 into 0.0, as
     # Python's sum (which starts from int 0) does.
-    return np.cumsum(chunks, axis=1)[:, -1] + 0.0
+    total = chunks[:, 0] + 0.0
+    for j in range(1, chunks.shape[1]):     # a column at a time: no prefix sums kept
+        total += chunks[:, j]
+    return total
 
 
 def point_timestamps(series: Series) -> np.ndarray:
