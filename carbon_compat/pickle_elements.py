@@ -126,8 +126,8 @@ def _element_starts(payload: bytes) -> np.ndarray | None:
                 return None
             i += 9
         put = int(_PUT_LEN[payload[i + 1]])
-        if payload[i] != _EMPTY_LIST or not put:
-            return None
+        if payload[i] != _EMPTY_LIST or not put or (put == 5 and (payload[i + 4] or payload[i + 5])):
+            return None                 # memo indices from 65,536 up: the pre-scan's to judge
         i += 1 + put
         runs = []
         while payload[i] == _MARK:
