@@ -5,7 +5,6 @@ webapp/graphite/tags/utils.py holds the same class); find/expand cases cite GRAP
 """
 
 import gc
-import re
 import time
 import tracemalloc
 
