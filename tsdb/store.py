@@ -436,14 +436,17 @@ class Store:
         if len(blk.heads) == 1:
             self._merge_into(blk.heads[0], row, bidx, vals, slots)
             return
-        # heads cover consecutive row ranges in order: one searchsorted and one radix sort
-        # group the points by segment, whatever the number of segments
+        # heads cover consecutive row ranges in order: one searchsorted and one stable sort
+        # group the points by segment, whatever the number of segments.  Points already in
+        # row order (a sender repeating its names in the order they were created) need no sort.
         which = np.searchsorted(np.array([h.row_start for h in blk.heads]), row, side="right") - 1
-        order = np.argsort(which.astype(np.int32), kind="stable")
-        which = which[order]
-        cuts = np.r_[0, np.flatnonzero(which[1:] != which[:-1]) + 1, len(order)]
+        order = None
+        if not (which[1:] >= which[:-1]).all():
+            order = np.argsort(which.astype(np.int32), kind="stable")
+            which = which[order]
+        cuts = np.r_[0, np.flatnonzero(which[1:] != which[:-1]) + 1, len(which)]
         for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist()):
-            sel = order[a:b]
+            sel = slice(a, b) if order is None else order[a:b]
             self._merge_into(blk.heads[int(which[a])], row[sel], bidx[sel], vals[sel],
                              None if slots is None else slots[sel])
 

@@ -382,3 +382,22 @@ def test_reopen_after_downtime_does_no_maintenance_and_reads_stay_exact(tmp_path
         assert np.nansum(minute.values) == 3.0
         s.maintain(now=later)
         assert np.nansum(s.read("a", NOW - 86400, NOW, aggregate="sum", now=later).values) == 3.0
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_points_reach_their_head_segment_whether_in_row_order_or_not(tmp_path, shuffled):
+    # series created batch by batch give a block several head segments; a later batch in
+    # row order takes slices per segment, a shuffled one a sort
+    from tsdb.store import HEAD_MIN_ROWS
+    names = [f"s.m{i:05d}" for i in range(5 * HEAD_MIN_ROWS)]
+    with open_store(tmp_path, shards=1) as s:
+        for a in range(0, len(names), HEAD_MIN_ROWS):
+            s.write(names[a:a + HEAD_MIN_ROWS], [NOW - 30] * HEAD_MIN_ROWS, [0.0] * HEAD_MIN_ROWS, now=NOW)
+        assert max(len(b.heads) for blocks in s._blocks.values() for b in blocks.values()) > 1
+        order = np.random.default_rng(7).permutation(len(names)) if shuffled else np.arange(len(names))
+        s.write([names[i] for i in order], [NOW - 20] * len(names), order.astype(float), now=NOW)
+        got = s.read_many(names, NOW - 40, NOW, now=NOW)
+    for i, g in enumerate(got):
+        stamps = g.start + g.step * np.arange(len(g.values))
+        held = {int(t): v for t, v in zip(stamps, g.values) if not np.isnan(v)}
+        assert held == {NOW - 30: 0.0, NOW - 20: float(i)}, names[i]
