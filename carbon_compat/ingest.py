@@ -291,12 +291,22 @@ class Ingest:
 # ------------------------------------------------------------------------------ known ids
 
 def _known_ids(parts: list[Batch]) -> list[tuple[int, KnownIds]] | None:
-    """(offset in the joined batch, KnownIds) of each part that carries store ids."""
-    known, offset = [], 0
+    """(offset in the joined batch, KnownIds) of each run of back-to-back parts that carry
+    store ids from the same cache: a worker's frames of a flush become one take and one
+    learn in the writer instead of one per frame."""
+    runs: list[tuple[int, np.ndarray, list[np.ndarray]]] = []
+    offset, run_end = 0, -1
     for part in parts:
-        if part.known is not None:
-            known.append((offset, part.known))
+        k = part.known
+        if k is not None:
+            if offset == run_end and runs[-1][1] is k.cache:
+                runs[-1][2].append(k.slots)
+            else:
+                runs.append((offset, k.cache, [k.slots]))
+            run_end = offset + len(part)
         offset += len(part)
+    known = [(start, KnownIds(cache, slots[0] if len(slots) == 1 else np.concatenate(slots)))
+             for start, cache, slots in runs]
     return known or None
 
 

@@ -249,3 +249,26 @@ def test_shutdown_writes_held_batches_into_the_reserve(caplog):
     ingest.stop()
     assert ingest.counters.committed == 2
     assert "writing pending points into the reserve" in caplog.text
+
+
+def test_known_ids_join_back_to_back_parts_of_one_name_table():
+    from carbon_compat.ingest import _joined_ids, _known_ids, _learn
+    from carbon_compat.pickle_worker import NameTable
+    table = NameTable()
+    table.update(False, ["a", "b", "c"])
+
+    def part(*slots):
+        return table.batch(np.array(slots, np.uint32), np.zeros(len(slots)), np.ones(len(slots)))
+
+    first, second = part(0, 1), part(2)
+    plain = Batch(["x"], np.zeros(1), np.ones(1))
+    after_plain = part(1)
+    old_cache = after_plain.known.cache
+    table.update(True, ["d"])                   # the worker's cache started afresh
+    renewed = part(0)
+    known = _known_ids([first, second, plain, after_plain, renewed])
+    assert [(offset, k.slots.tolist()) for offset, k in known] == [(0, [0, 1, 2]), (4, [1]), (5, [0])]
+    assert known[0][1].cache is old_cache and known[2][1].cache is renewed.known.cache
+    _learn(known, np.array([10, 11, 12, -1, 11, 20]))
+    assert _joined_ids(known, 6).tolist() == [10, 11, 12, -1, 11, 20]
+    assert old_cache[:3].tolist() == [10, 11, 12] and renewed.known.ids().tolist() == [20]
