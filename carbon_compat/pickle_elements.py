@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 NAME_HEADS = {0x58: 5, 0x8C: 2}        # BINUNICODE (protocols 1-3), SHORT_BINUNICODE (4+): header length
+_HEAD_LEN = np.zeros(256, np.int64)
+_HEAD_LEN[list(NAME_HEADS)] = list(NAME_HEADS.values())
 _PUT_LEN = np.zeros(256, np.int64)
 _PUT_LEN[[0x71, 0x72, 0x94]] = [2, 5, 1]      # BINPUT, LONG_BINPUT, MEMOIZE
 _NUMBER_LEN = np.zeros(256, np.int64)
@@ -94,16 +96,16 @@ def canonical_columns(payload: bytes) -> tuple[list[str], np.ndarray, np.ndarray
     NaN or infinite timestamp; None for any other frame.
 
     The layout: PROTO, FRAME (protocol 4+, one, sized to the rest: a frame under 64 KiB),
-    EMPTY_LIST, put, then batches of MARK, elements, APPENDS, and STOP as the last byte.  The unpickler would
-    build the same names and numbers from these bytes; every byte is accounted for, so such
-    a frame holds nothing else (no global, no other memo use).
+    EMPTY_LIST, put, then batches of MARK, elements, APPENDS, and STOP as the last byte.
+    The unpickler would build the same names and numbers from these bytes; every byte is
+    accounted for, so such a frame holds nothing else (no global, no other memo use).
     """
     starts = _element_starts(payload)
     if starts is None:
         return None
     a = np.frombuffer(payload + bytes(8), np.uint8)     # a number may be read 8 bytes wide
     lengths = a[starts + 1].astype(np.int64)
-    first = starts + np.where(a[starts] == 0x8C, 2, 5)
+    first = starts + _HEAD_LEN[a[starts]]
     ts_at = first + lengths
     ts_at += _PUT_LEN[a[ts_at]]
     value_at = ts_at + _NUMBER_LEN[a[ts_at]]

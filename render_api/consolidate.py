@@ -77,7 +77,8 @@ def consolidated_values(series: Series) -> np.ndarray:
         raise InvalidConsolidation(f"Invalid consolidation function: '{series.consolidation}'")
     chunk_count = -(-len(values) // vpp)
     padding = chunk_count * vpp - len(values)
-    chunks = (np.concatenate([values, np.full(padding, np.nan)]) if padding else values).reshape(chunk_count, vpp)
+    padded = np.concatenate([values, np.full(padding, np.nan)]) if padding else values
+    chunks = padded.reshape(chunk_count, vpp)
     present = ~np.isnan(chunks)
     non_null = present.sum(axis=1)
     out = _chunk_function(func, chunks, present, non_null, vpp, len(values))

@@ -10,8 +10,8 @@ callable, so it is tested with plain lists of series, and the HTTP layer only se
 from __future__ import annotations
 
 import inspect
-from collections import Counter
 import logging
+from collections import Counter
 from dataclasses import replace
 from typing import Any, Callable
 

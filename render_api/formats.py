@@ -150,11 +150,12 @@ _REPR_PLAIN_LOW, _REPR_PLAIN_HIGH = 1e-4, 1e16
 def _datapoints_json(series: Series, stamps: np.ndarray, values: np.ndarray) -> bytes:
     """`[[v, ts], [v, ts], ...]` exactly as json.dumps (then graphite-web's patch) writes it."""
     if _is_integral(series):
-        return orjson.dumps(list(zip(python_values(series, values), stamps.tolist()))).replace(b",", b", ")
-    if _orjson_exact(values):
-        # orjson writes NaN as null: no None objects needed
-        return orjson.dumps(list(zip(values.tolist(), stamps.tolist()))).replace(b",", b", ")
-    return _patched(json.dumps(list(zip(python_values(series, values), stamps.tolist()))).encode())
+        column = python_values(series, values)
+    elif _orjson_exact(values):
+        column = values.tolist()        # orjson writes NaN as null: no None objects needed
+    else:
+        return _patched(json.dumps(list(zip(python_values(series, values), stamps.tolist()))).encode())
+    return orjson.dumps(list(zip(column, stamps.tolist()))).replace(b",", b", ")
 
 
 def _orjson_exact(values: np.ndarray) -> bool:
