@@ -1,13 +1,23 @@
 """Per-piece costs behind the end-to-end figures, measured in this process (CPU time).
 
     python -m benchmarks.microbench pickle-worker [--series 100000]
-    python -m benchmarks.microbench render [--data /tmp/renderbench] TARGET@FROM ...
+    python -m benchmarks.microbench pickle-parse [--series 100000]
+    python -m benchmarks.microbench store-write [--series 100000] [--creation-chunks 1]
+    python -m benchmarks.microbench render [--data /tmp/renderbench] TARGET@FROM[@PARAM=VALUE] ...
+    python -m benchmarks.microbench view-refresh [--data /tmp/renderbench]
     python -m benchmarks.microbench view-memory [--names 1000000]
 
 * pickle-worker: ns per point of a pickle worker's answer (parse + name cache) over protocol-2
   frames of 500 points, as the ingest bench sends them, names already known to the worker.
+* pickle-parse: ns per point of `parse_pickle` over the same frames, with the canonical-layout
+  decoder (carbon_compat.pickle_elements) and without it, in alternated rounds.
+* store-write: ns per point of `Store.write` in the steady state (one timestamp for every
+  series per call, store ids known as a pickle worker's name table knows them); names
+  created in `--creation-chunks` writes give a block that many head segments.
 * render: CPU ms (min, p50 over 40) of `handlers.render` for each target, on a data set kept by
   `python -m benchmarks.render_bench --only strata --phases render --keep`; no HTTP.
+* view-refresh: ms (min, p50 over 40) of a render process's catch-up with the writer
+  (`StoreView.refresh`) on that data set, nothing having changed.
 * view-memory: anonymous memory a render process's StoreView holds for N collectd-shaped
   names (what each of `render.processes` costs), measured in a fresh subprocess.
 """
@@ -25,12 +35,21 @@ from pathlib import Path
 import numpy as np
 
 
+def _series_names(series: int) -> list[str]:
+    return [f"servers.host-{i // 50:05d}.app.requests.m{i % 50:02d}" for i in range(series)]
+
+
+def _frames(series: int) -> list[bytes]:
+    """Protocol-2 pickle frames of 500 points, one point per series, as the ingest bench sends."""
+    names = _series_names(series)
+    values = np.random.default_rng(1).random(series).tolist()
+    return [pickle.dumps([(n, (1.7e9, v)) for n, v in zip(names[a:a + 500], values[a:a + 500])],
+                         protocol=2) for a in range(0, series, 500)]
+
+
 def pickle_worker(series: int) -> str:
     from carbon_compat.pickle_worker import NameCache, answer
-    names = [f"servers.host-{i // 50:05d}.app.requests.m{i % 50:02d}" for i in range(series)]
-    values = np.random.default_rng(1).random(series).tolist()
-    frames = [pickle.dumps([(n, (1.7e9, v)) for n, v in zip(names[a:a + 500], values[a:a + 500])],
-                           protocol=2) for a in range(0, series, 500)]
+    frames = _frames(series)
     cache = NameCache(10 * series)
     for f in frames:                                    # the names become known
         answer(cache, 1, f, 1.7e9, 500_000)
@@ -40,6 +59,62 @@ def pickle_worker(series: int) -> str:
             answer(cache, 1, f, 1.7e9, 500_000)
     per_point = (time.process_time() - started) / (5 * series)
     return f"pickle worker: {per_point * 1e9:.0f} ns/point ({1 / per_point / 1e6:.2f}M points/s per core)"
+
+
+def pickle_parse(series: int, rounds: int = 6) -> str:
+    from carbon_compat import parsers
+    frames = _frames(series)
+    decoder = parsers.canonical_columns
+    costs: dict[str, list[float]] = {"with the decoder": [], "unpickled": []}
+    try:
+        for _ in range(rounds):
+            for label in costs:
+                parsers.canonical_columns = decoder if label == "with the decoder" else (lambda _p: None)
+                started = time.process_time()
+                for f in frames:
+                    parsers.parse_pickle(f, 1.7e9)
+                costs[label].append((time.process_time() - started) / series * 1e9)
+    finally:
+        parsers.canonical_columns = decoder
+    return "parse_pickle: " + ", ".join(
+        f"{label} {sorted(v)[len(v) // 2]:.0f} ns/point (rounds {' '.join(f'{x:.0f}' for x in v)})"
+        for label, v in costs.items())
+
+
+def store_write(series: int, creation_chunks: int = 1, batches: int = 12) -> str:
+    from tsdb import Store, StoreConfig
+    names = _series_names(series)
+    now = 1_700_000_000
+    chunk = -(-series // creation_chunks)
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp), StoreConfig(), now=now) as store:
+        ids = np.concatenate([store.write(names[a:a + chunk], np.full(len(names[a:a + chunk]), now - 3000.0),
+                                          np.ones(len(names[a:a + chunk])), now=now).ids
+                              for a in range(0, series, chunk)])
+        heads = max(len(b.heads) for blocks in store._blocks.values() for b in blocks.values())
+        rng, costs = np.random.default_rng(2), []
+        for k in range(batches):
+            started = time.process_time()
+            store.write(names, np.full(series, now - 2990.0 + 10 * k), rng.random(series), now=now,
+                        known_ids=ids)
+            costs.append((time.process_time() - started) / series * 1e9)
+    costs.sort()
+    return (f"Store.write: {costs[len(costs) // 2]:.0f} ns/point (median of {batches} writes of {series:,} "
+            f"points; up to {heads} head segments per block)")
+
+
+def view_refresh(data: Path) -> str:
+    from strata import config as cfgmod
+    from tsdb.view import StoreView
+    config = cfgmod.load(data / "conf" / "strata.toml", {"server": {"data_dir": str(data / "strata-data")}})
+    view = StoreView.open(config.server.data_dir, config.store_config())
+    times = []
+    for _ in range(40):
+        started = time.perf_counter()
+        view.refresh()
+        times.append(time.perf_counter() - started)
+    view.close()
+    times.sort()
+    return f"StoreView.refresh: min {times[0] * 1e3:.2f} ms, p50 {times[20] * 1e3:.2f} ms"
 
 
 def render(data: Path, targets: list[str]) -> str:
@@ -53,8 +128,10 @@ def render(data: Path, targets: list[str]) -> str:
     api = build_api(store, config, None)
     utc, lines = zoneinfo.ZoneInfo("UTC"), []
     for spec in targets:
-        target, _, frm = spec.partition("@")
-        params = {"target": [target], "from": [frm or "-24h"], "format": ["json"]}
+        target, _, rest = spec.partition("@")
+        frm, *extra = rest.split("@") if rest else ["-24h"]
+        params = {"target": [target], "from": [frm], "format": ["json"]}
+        params.update({k: [v] for k, _, v in (e.partition("=") for e in extra)})
         handlers.render(params, api.reader, api.limits, time.time(), utc)       # warm
         times = []
         for _ in range(40):
@@ -62,7 +139,7 @@ def render(data: Path, targets: list[str]) -> str:
             handlers.render(params, api.reader, api.limits, time.time(), utc)
             times.append(time.process_time() - started)
         times.sort()
-        lines.append(f"{target} from {frm or '-24h'}: CPU min {times[0] * 1e3:.2f} ms, p50 {times[20] * 1e3:.2f} ms")
+        lines.append(f"{spec}: CPU min {times[0] * 1e3:.2f} ms, p50 {times[20] * 1e3:.2f} ms")
     store.close()
     return "\n".join(lines)
 
@@ -100,15 +177,27 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks.microbench", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="case", required=True)
     sub.add_parser("pickle-worker").add_argument("--series", type=int, default=100_000)
+    sub.add_parser("pickle-parse").add_argument("--series", type=int, default=100_000)
+    w = sub.add_parser("store-write")
+    w.add_argument("--series", type=int, default=100_000)
+    w.add_argument("--creation-chunks", type=int, default=1)
     r = sub.add_parser("render")
     r.add_argument("--data", type=Path, default=Path("/tmp/renderbench"))
-    r.add_argument("targets", nargs="+", help="TARGET@FROM, e.g. 'sumSeries(bench.*.cpu.user)@-24h'")
+    r.add_argument("targets", nargs="+",
+                   help="TARGET@FROM[@PARAM=VALUE...], e.g. 'bench.*.*.*@-7d@maxDataPoints=1000'")
+    sub.add_parser("view-refresh").add_argument("--data", type=Path, default=Path("/tmp/renderbench"))
     sub.add_parser("view-memory").add_argument("--names", type=int, default=1_000_000)
     args = ap.parse_args(argv)
     if args.case == "pickle-worker":
         print(pickle_worker(args.series))
+    elif args.case == "pickle-parse":
+        print(pickle_parse(args.series))
+    elif args.case == "store-write":
+        print(store_write(args.series, args.creation_chunks))
     elif args.case == "render":
         print(render(args.data, args.targets))
+    elif args.case == "view-refresh":
+        print(view_refresh(args.data))
     else:
         print(view_memory(args.names))
     return 0

@@ -9,3 +9,16 @@ def test_pickle_worker_reports_a_cost_per_point():
 
 def test_view_memory_counts_every_name():
     assert "StoreView of 2,000 names: " in microbench.view_memory(2000)
+
+
+def test_pickle_parse_reports_both_paths():
+    out = microbench.pickle_parse(1000, rounds=1)
+    assert "with the decoder " in out and "unpickled " in out
+
+
+def test_store_write_reports_the_head_segments_it_wrote_to():
+    import re
+    one = microbench.store_write(1000, batches=2)
+    chunked = microbench.store_write(1000, creation_chunks=4, batches=2)
+    assert "up to 1 head segments per block" in one
+    assert int(re.search(r"up to (\d+) head", chunked).group(1)) > 1
