@@ -7,7 +7,8 @@ ingestion leaves.
 How: `strata serve` binds the HTTP socket itself (so a bad port fails at startup and
 port 0 works), then starts `render.processes` children (`python -m render_api.process`)
 that inherit it and take its connections in turn: one process evaluates one query at a
-time under its GIL, as one graphite-web worker does.
+time, on its reactor thread, as one graphite-web worker does (a busy process accepts
+nothing, so a sibling takes the next connection).
 The child reads the data directory through a read-only `tsdb.view.StoreView`, refreshed
 at most every `render.refresh_interval` seconds.  The parent restarts a child that dies
 (with a growing pause) and stops it first at shutdown.  `render.isolated = false` runs
@@ -47,11 +48,13 @@ LINK_MAX_LINE = 64 << 20                         # one writer-link message (a ta
 LINK_OPS = ("tag_series",)                       # Store methods the render process may ask for
 
 
-def build_api(store, config, reactor) -> GraphiteApi:
-    """The HTTP resource over `store` (a Store or a StoreView) with the [render] settings."""
+def build_api(store, config, reactor, threads: int | None = None) -> GraphiteApi:
+    """The HTTP resource over `store` (a Store or a StoreView) with the [render] settings;
+    `threads` overrides render.threads (0: queries run on the reactor thread)."""
     r = config.render
     return GraphiteApi(StoreReader(store, r.max_series), RenderLimits(r.max_series, r.max_points, r.timeout),
-                       reactor, threads=r.threads, tz=ZoneInfo(r.tz), admin_token=r.admin_token)
+                       reactor, threads=r.threads if threads is None else threads, tz=ZoneInfo(r.tz),
+                       admin_token=r.admin_token)
 
 
 def bind_http(config) -> socket.socket:
@@ -378,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     from tsdb.view import StoreView
     store = StoreView.open(config.server.data_dir, config.store_config(), max_age=config.render.refresh_interval)
     store.writer = link_client(socket.socket(fileno=args.link_fd))
-    api = build_api(store, config, reactor)
+    api = build_api(store, config, reactor, threads=0)
     api.start()
     family = socket.AF_INET6 if ":" in config.server.bind else socket.AF_INET
     port = accepting_one_at_a_time(reactor.adoptStreamPort(args.fd, family, make_site(api)))

@@ -67,7 +67,7 @@ class RenderConfig:
     max_series: int = 10_000               # series one path expression may read
     max_points: int = 20_000_000           # values one /render response may hold
     timeout: float = 30.0                  # seconds a query may run before it is abandoned (503)
-    threads: int = 4                       # queries evaluated at once, off the reactor thread
+    threads: int = 4                       # queries at once in the server process (isolated = false only)
     tz: str = "UTC"                        # default time zone (graphite-web TIME_ZONE)
     isolated: bool = True                  # serve HTTP from a process of its own (false: in the server)
     processes: int = 2                     # render processes sharing the HTTP port (isolated only)
@@ -130,8 +130,9 @@ def load(path: Path | None = None, overrides: dict[str, dict] | None = None) -> 
     if parts["render"].priority not in RENDER_PRIORITIES:
         problems.append(f"{path}: [render] priority = {parts['render'].priority!r}: expected one of "
                         f"{', '.join(RENDER_PRIORITIES)}")
-    if parts["render"].processes < 1:
-        problems.append(f"{path}: [render] processes = {parts['render'].processes!r}: must be at least 1")
+    for name in ("processes", "threads"):
+        if getattr(parts["render"], name) < 1:
+            problems.append(f"{path}: [render] {name} = {getattr(parts['render'], name)!r}: must be at least 1")
     if not parts["render"].busy_share > 0:
         problems.append(f"{path}: [render] busy_share = {parts['render'].busy_share!r}: must be above 0")
     if problems:

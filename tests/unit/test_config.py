@@ -116,3 +116,11 @@ def test_render_processes_are_at_least_one(tmp_path):
     cfg.write_text("[render]\nprocesses = 0\n")
     with pytest.raises(ConfigFileError, match="processes = 0: must be at least 1"):
         load(cfg)
+
+
+def test_render_threads_are_at_least_one(tmp_path):
+    # 0 would run queries on the server's reactor thread, beside the Carbon receivers
+    cfg = tmp_path / "strata.toml"
+    cfg.write_text("[render]\nthreads = 0\n")
+    with pytest.raises(ConfigFileError, match="threads = 0: must be at least 1"):
+        load(cfg)
