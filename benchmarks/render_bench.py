@@ -22,7 +22,8 @@ What is measured, and how:
   DummyCache (graphite-web's default: no render or find cache), TIME_ZONE UTC, and FETCH_TIMEOUT
   / FIND_TIMEOUT and gunicorn's --timeout raised to 300 s so that slow answers are timed rather
   than turned into errors.  Strata: `strata serve` on its data directory, with its default
-  settings (4 render threads; `--render-priority` sets render.priority), timed once its
+  settings (2 render processes, each evaluating one query at a time; `--render-priority`
+  and `--render-processes` set render.priority and render.processes), timed once its
   writer is quiet: blocks fall due while the data set is written, and a server's start-up
   maintenance is not its steady state.
 * Render and find cases.  Every request is a fresh TCP connection (gunicorn's sync workers do
@@ -873,8 +874,8 @@ def environment(gw_workers: int, render: dict) -> str:
     strata = ", ".join(f"render.{k} {v}" for k, v in render.items()) or "defaults"
     return (f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, numpy "
             f"{numpy.__version__}; git {git_state()}; graphite-web 1.1.10 under gunicorn, "
-            f"{gw_workers} sync workers (--preload, docs/admin-webapp.rst); strata serve {strata} "
-            f"(render.threads 4)")
+            f"{gw_workers} sync workers (--preload, docs/admin-webapp.rst); strata serve {strata}"
+            + ("" if "processes" in render else " (2 render processes)"))
 
 
 # ============================================================================ main
