@@ -12,7 +12,7 @@ nothing, so a sibling takes the next connection).
 The child reads the data directory through a read-only `tsdb.view.StoreView`, refreshed
 at most every `render.refresh_interval` seconds.  The parent restarts a child that dies
 (with a growing pause) and stops it first at shutdown.  `render.isolated = false` runs
-the API in the server process instead (thread pool), as before.
+the API in the server process instead, in a pool of `render.threads` threads.
 """
 
 from __future__ import annotations
