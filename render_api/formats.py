@@ -160,8 +160,9 @@ def _datapoints_json(series: Series, stamps: np.ndarray, values: np.ndarray) -> 
 
 def _orjson_exact(values: np.ndarray) -> bool:
     """Whether every non-null value prints the same through orjson as through repr."""
-    magnitude = np.abs(values[~np.isnan(values)])
-    return bool(np.all((magnitude == 0) | ((magnitude >= _REPR_PLAIN_LOW) & (magnitude < _REPR_PLAIN_HIGH))))
+    magnitude = np.abs(values)      # NaN compares false below: nulls never disqualify
+    tiny = (magnitude < _REPR_PLAIN_LOW) & (magnitude > 0)
+    return not (tiny.any() or (magnitude >= _REPR_PLAIN_HIGH).any())
 
 
 def csv_text(series_list: list[Series], tz: tzinfo) -> str:
