@@ -15,17 +15,16 @@ the HTTP path is only measurable against the old code in the same minutes.
 from __future__ import annotations
 
 import argparse
-import http.client
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import numpy as np
+
+from benchmarks.render_bench import BROWSER_PARALLEL, HISTORY_DAYS, StrataHttp, call, refresh_dashboard
 
 HERE = Path(__file__).resolve().parent.parent
 
@@ -39,50 +38,33 @@ def copy_data(data: Path, into: Path) -> Path:
     return into
 
 
-def serve(tree: Path, data: Path, port: int, log: Path) -> subprocess.Popen:
-    """`strata serve` of `tree` over `data` on `port` (no Carbon ports), once it answers."""
-    env = dict(os.environ, PYTHONPATH=str(tree))
-    proc = subprocess.Popen([sys.executable, "-m", "strata.cli", "serve", "--config", str(data / "conf" / "strata.toml"),
-                             "--data-dir", str(data / "strata-data"), "--http-port", str(port),
-                             "--line-port", "0", "--udp-port", "0", "--pickle-port", "0"],
-                            cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=log.open("w"))
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"strata serve of {tree} exited: see {log}")
-        try:
-            get(port, "/version")
-            return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit(f"strata serve of {tree} did not answer in 120 s: see {log}")
+def serve(tree: Path, data: Path, log: Path):
+    """`strata serve` of `tree` over `data` (HTTP only), once it listens."""
+    server = StrataHttp(data / "strata-data", data / "conf" / "strata.toml", log, tree=tree)
+    if not server.wait_ready(120):
+        server.stop()
+        raise SystemExit(f"strata serve of {tree} did not start: see {log}")
+    return server
 
 
 def get(port: int, url: str) -> float:
-    """Seconds from connect to the last byte of one GET on a fresh connection."""
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request("GET", url)
-        resp = conn.getresponse()
-        body = resp.read()
-    finally:
-        conn.close()
-    if resp.status != 200:
-        raise SystemExit(f"GET {url} on port {port}: HTTP {resp.status} {body[:200]!r}")
-    return time.perf_counter() - started
+    """Seconds from connect to the last byte of one GET of `url` on a fresh connection."""
+    path, _, query = url.partition("?")
+    reply = call(port, "GET", path, parse_qs(query, keep_blank_values=True), 60, keep=True)
+    if reply.status != 200:
+        raise SystemExit(f"GET {url} on port {port}: HTTP {reply.status} {reply.body[:200]!r}")
+    return reply.seconds
 
 
-def alternated(call, ports: dict[str, int], rounds: int) -> dict[str, list[float]]:
+def alternated(request, ports: dict[str, int], rounds: int) -> dict[str, list[float]]:
     for port in ports.values():         # warm both: caches, the view's first refresh
         for _ in range(3):
-            call(port)
+            request(port)
     times = {name: [] for name in ports}
     names = list(ports)
     for k in range(rounds):
         for name in (names if k % 2 == 0 else names[::-1]):
-            times[name].append(call(ports[name]))
+            times[name].append(request(ports[name]))
     return times
 
 
@@ -104,28 +86,23 @@ def main(argv: list[str] | None = None) -> int:
     if not args.urls and not args.dashboard:
         ap.error("give URLs, --dashboard or both")
     work = Path(tempfile.mkdtemp(prefix="ab_http-"))
-    procs = []
+    servers = []
     try:
-        ports = {"new": 18091, "old": 18092}
         for name, tree in (("new", HERE), ("old", args.old.resolve())):
-            data = copy_data(args.data, work / name)
-            procs.append(serve(tree, data, ports[name], work / f"{name}.log"))
+            servers.append(serve(tree, copy_data(args.data, work / name), work / f"{name}.log"))
+        ports = {"new": servers[0].http_port, "old": servers[1].http_port}
         for url in args.urls:
             print(summary(url, alternated(lambda port: get(port, url), ports, args.rounds)), flush=True)
         if args.dashboard:
             print(summary("20-panel dashboard", dashboard_times(ports, args.rounds)), flush=True)
     finally:
-        for proc in procs:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait()
+        for server in servers:
+            server.stop()
         shutil.rmtree(work, ignore_errors=True)
     return 0
 
 
 def dashboard_times(ports: dict[str, int], rounds: int) -> dict[str, list[float]]:
-    from concurrent.futures import ThreadPoolExecutor
-
-    from benchmarks.render_bench import BROWSER_PARALLEL, HISTORY_DAYS, refresh_dashboard
     with ThreadPoolExecutor(BROWSER_PARALLEL) as pool:
         def refresh(port: int) -> float:
             seconds, errors = refresh_dashboard(port, pool, 60, HISTORY_DAYS)

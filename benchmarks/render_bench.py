@@ -322,16 +322,18 @@ def free_gb(path: Path) -> float:
 class StrataHttp:
     """`strata serve` on a given data directory, with the bench's schema files."""
 
-    def __init__(self, data_dir: Path, config_file: Path, log_path: Path, line: bool = False):
+    def __init__(self, data_dir: Path, config_file: Path, log_path: Path, line: bool = False,
+                 tree: Path = REPO):
+        """`tree`: the checkout whose code serves (benchmarks.ab_http runs an older one too)."""
         self.data_dir, self.log_path = data_dir, log_path
         self.http_port = free_port()
         self.line_port = free_port() if line else 0
         cmd = [sys.executable, "-m", "strata.cli", "serve", "--config", str(config_file),
                "--data-dir", str(data_dir), "--bind", "127.0.0.1", "--line-port", str(self.line_port),
                "--udp-port", "0", "--pickle-port", "0", "--http-port", str(self.http_port)]
-        env = dict(os.environ, PYTHONPATH=str(REPO))
+        env = dict(os.environ, PYTHONPATH=str(tree))
         with open(log_path, "w") as out:
-            self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=out, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(cmd, cwd=str(tree), env=env, stdout=out, stderr=subprocess.STDOUT)
         self.t_exit: float | None = None
 
     def wait_ready(self, timeout: float = 180) -> bool:

@@ -80,7 +80,7 @@ def consolidated_values(series: Series) -> np.ndarray:
     padded = np.concatenate([values, np.full(padding, np.nan)]) if padding else values
     chunks = padded.reshape(chunk_count, vpp)
     present = ~np.isnan(chunks)
-    # a product with ones counts a row's values exactly, 3x faster than sum over a short axis
+    # a product with ones counts a row's values exactly, and faster than a sum over a short axis
     non_null = present @ np.ones(vpp)
     out = _chunk_function(func, chunks, present, non_null, vpp, len(values))
     usable = (non_null > 0) & (non_null / vpp >= series.xff)

@@ -6,8 +6,8 @@ handler and writes its Response.  Where the handler runs: in the server process,
 bounded thread pool, because the reactor thread also reads the Carbon sockets and a slow
 dashboard must never hold it; in a render process (threads=0), on the reactor thread
 itself, one query at a time as a graphite-web worker runs them: that process reads no
-other socket, its siblings take the connections that come meanwhile, and the hand-off to
-a thread and back costs about a fifth of a small render.
+other socket, its siblings take the connections that come meanwhile, and a small render
+would otherwise spend a good part of its time on the hand-off to a thread and back.
 """
 
 from __future__ import annotations
