@@ -71,6 +71,7 @@ CARBON_VENV = Path("/tmp/strata-bench/carbon-venv")
 CARBON_RETENTION = "10s:1h,1m:1d"
 CARBON_RAW_ROUNDS = 360                      # 10s:1h
 VARIANTS = 4                                 # value variants, cycled by round
+SHUFFLED_ORDERS = 16                         # series orders of a shuffled run (a multiple of VARIANTS)
 MAX_CAP_RATE = 2_500_000                     # pts/s used to size the rounds of a `max` run
 
 TARGETS = {
@@ -115,6 +116,25 @@ def build_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[lis
             if marks != b - a:
                 raise RuntimeError(f"template has {marks} timestamp marks for {b - a} points")
             chunks.append((data, b - a))
+        out.append(chunks)
+    return out
+
+
+def build_shuffled_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[list[tuple[bytes, int]]]:
+    """As build_chunks, but series [lo, hi) in SHUFFLED_ORDERS random orders, one a round:
+    almost no frame repeats the names of an earlier one in the same order, the worst case
+    for the pickle worker's runs of known names (a relay interleaving its senders at
+    random).  Round r still sends value variant r % VARIANTS."""
+    out = []
+    for k in range(SHUFFLED_ORDERS):
+        v = k % VARIANTS
+        order = np.random.default_rng([lo, k]).permutation(np.arange(lo, hi))
+        chunks = []
+        for a in range(0, len(order), chunk_points):
+            part = order[a:a + chunk_points].tolist()
+            build = generator.plaintext_lines if protocol == "plaintext" else generator.pickle_frames
+            chunks.append((build([series_name(i) for i in part], np.array([series_value(i, v) for i in part])),
+                           len(part)))
         out.append(chunks)
     return out
 
@@ -245,8 +265,8 @@ def self_metrics(store, now: float) -> dict:
 
 
 def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: float | None = None,
-               senders: int = 2) -> Row:
-    row = Row("strata", protocol, nseries, fmt_rate(rate) if rate else "max")
+               senders: int = 2, shuffled: bool = False) -> Row:
+    row = Row("strata", protocol, nseries, (fmt_rate(rate) if rate else "max") + (", shuffled" if shuffled else ""))
     log(f"strata {protocol} {nseries:,} series, {row.offered}, {seconds:.0f} s (load {loadavg()})")
     srv = StrataServer(f"{protocol}-{nseries}")
     mon = None
@@ -261,7 +281,8 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
         mon.start()
         base, rounds = strata_rounds_base(nseries, rate, seconds)
         port = srv.line_port if protocol == "plaintext" else srv.pickle_port
-        run = LoadRun(Load(protocol, port, nseries, base, 0, rounds, rate, seconds, senders))
+        run = LoadRun(Load(protocol, port, nseries, base, 0, rounds, rate, seconds, senders,
+                           builder=build_shuffled_chunks if shuffled else build_chunks))
         if not run.ok:
             run.abort()
             row.status = "error"
@@ -963,6 +984,8 @@ def main(argv: list[str] | None = None) -> int:
                            1000 if quick else 2000)
     if "strata" in only:
         rows.append(run_strata("pickle", n, seconds, sample))
+        if not quick:
+            rows.append(run_strata("pickle", n, seconds, sample, shuffled=True))
         if not quick and not args.no_1m:
             rows.append(run_strata("pickle", 1_000_000, seconds, sample))
             rows.append(run_strata("plaintext", 1_000_000, seconds, sample))

@@ -64,18 +64,18 @@ def pickle_worker(series: int) -> str:
 def pickle_parse(series: int, rounds: int = 6) -> str:
     from carbon_compat import parsers
     frames = _frames(series)
-    decoder = parsers.canonical_columns
+    decoder = parsers.canonical_frame
     costs: dict[str, list[float]] = {"with the decoder": [], "unpickled": []}
     try:
         for _ in range(rounds):
             for label in costs:
-                parsers.canonical_columns = decoder if label == "with the decoder" else (lambda _p: None)
+                parsers.canonical_frame = decoder if label == "with the decoder" else (lambda _p: None)
                 started = time.process_time()
                 for f in frames:
                     parsers.parse_pickle(f, 1.7e9)
                 costs[label].append((time.process_time() - started) / series * 1e9)
     finally:
-        parsers.canonical_columns = decoder
+        parsers.canonical_frame = decoder
     return "parse_pickle: " + ", ".join(
         f"{label} {sorted(v)[len(v) // 2]:.0f} ns/point (rounds {' '.join(f'{x:.0f}' for x in v)})"
         for label, v in costs.items())

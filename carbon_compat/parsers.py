@@ -44,7 +44,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .pickle_elements import NAME_HEADS, canonical_columns, element_chain
+from .pickle_elements import NAME_HEADS, CanonicalFrame, canonical_frame, element_chain
 
 # Reject reasons (the keys of Rejects.counts).
 INVALID_UTF8 = "invalid_utf8"
@@ -295,10 +295,10 @@ def _assemble(
     if not ok.all():
         names = list(itertools.compress(names, ok.tolist()))
         ts, vs = ts[ok], vs[ok]
-    return Batch(names, _now_for_minus_one(ts, now), vs)
+    return Batch(names, now_for_minus_one(ts, now), vs)
 
 
-def _now_for_minus_one(ts: np.ndarray, now: float) -> np.ndarray:
+def now_for_minus_one(ts: np.ndarray, now: float) -> np.ndarray:
     """carbon: ``if int(ts) == -1: ts = time.time()``; int() truncates, so -2 < ts <= -1."""
     return np.where((ts > -2.0) & (ts <= -1.0), np.float64(now), ts)
 
@@ -320,25 +320,30 @@ def _reject_points(
 # Pickle
 
 
+_UNREAD = object()
+
+
 def parse_pickle(
-    payload: bytes, now: float, max_points: int = 500_000
+    payload: bytes, now: float, max_points: int = 500_000,
+    frame: CanonicalFrame | None | object = _UNREAD,
 ) -> tuple[Batch, Rejects]:
     """Parse one frame of carbon's pickle protocol (TCP port 2004), length prefix removed.
 
     The payload is a pickle (protocols 0-5) of ``[(metric, (timestamp, value)), ...]``.
     Raises HostilePickle if it names any global or persistent id; every other problem is a
     reject.  A frame in pickle.dumps' own layout whose points are all fine is decoded
-    straight from its bytes (pickle_elements.canonical_columns); every other frame is
-    pre-scanned and unpickled.
+    straight from its bytes (pickle_elements.canonical_frame, or `frame` if the caller has
+    read it already); every other frame is pre-scanned and unpickled.
     """
     rejects = Rejects()
-    columns = canonical_columns(payload)
-    if columns is not None:         # pickle.dumps' own layout, every point fine: no unpickling
-        names, ts, values = columns
+    if frame is _UNREAD:
+        frame = canonical_frame(payload)
+    names = frame.names() if frame is not None else None
+    if names is not None:           # pickle.dumps' own layout, every point fine: no unpickling
         if len(names) > max_points:
             rejects.add(TOO_MANY_POINTS, f"{len(names)} points > {max_points}")
             return _empty_batch(), rejects
-        return Batch(names, _now_for_minus_one(ts, now), values), rejects
+        return Batch(names, now_for_minus_one(frame.timestamps, now), frame.values), rejects
     problem = _scan_opcodes(payload)  # raises HostilePickle before anything is loaded
     if problem is None:
         try:

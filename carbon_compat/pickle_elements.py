@@ -2,9 +2,9 @@
 
 What: a pickle frame is a list of ``(metric, (timestamp, value))`` elements.  `element_chain`
 finds a run of them as ``pickle.dumps`` writes them, each read opcode by opcode, so the
-opcode pre-scan (parsers._scan_opcodes) crosses a run in one step.  `canonical_columns`
-decodes a whole frame laid out exactly as ``pickle.dumps`` writes such a list (protocols
-2-5) into names, timestamps and values without building the list, its tuples or its
+opcode pre-scan (parsers._scan_opcodes) crosses a run in one step.  `canonical_frame`
+reads a whole frame laid out exactly as ``pickle.dumps`` writes such a list (protocols 2-5)
+into its names' bytes, timestamps and values without building the list, its tuples or its
 numbers: carbon's relay and aggregator and Python clients send frames of this shape.
 
 Why: unpickling, transposing and float() of each element were most of a pickle worker's
@@ -14,6 +14,8 @@ frame takes the unpickler path, which alone decides rejects and hostility.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,7 +31,7 @@ _TUPLE2 = 0x86
 _PROTO, _FRAME, _EMPTY_LIST, _MARK, _APPENDS, _STOP = 0x80, 0x95, 0x5D, 0x28, 0x65, 0x2E
 _RUN_WINDOW = 1 << 16    # bytes examined per call: bounds the work of a run cut short
 _RUN_PAD = 320           # zeros after the window: an element's opcodes reach at most 300 bytes
-_NAME_END = 0            # joins the names of a frame: a name holding it takes the unpickler
+_NAME_END = 0            # ends each name of a frame: a name holding it takes the unpickler
 
 
 def element_chain(payload: bytes, i: int) -> tuple[int, np.ndarray]:
@@ -90,10 +92,37 @@ def _after_put(a: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return at + step, bad
 
 
-def canonical_columns(payload: bytes) -> tuple[list[str], np.ndarray, np.ndarray] | None:
-    """(names, timestamps, values) of a frame laid out exactly as ``pickle.dumps`` (protocol
-    2-5) writes a list of ``(str, (number, number))`` elements, with no NaN value and no
-    NaN or infinite timestamp; None for any other frame.
+@dataclass
+class CanonicalFrame:
+    """A frame's points as read by `canonical_frame`, names still as bytes.
+
+    `names_blob` is every name's UTF-8 bytes followed by one NUL, in point order;
+    `name_ends[i]` is where name i's NUL ends in it.  Names are decoded only on demand
+    (`names`): a reader that recognises a run of known names by its bytes needs no ``str``.
+    """
+
+    names_blob: bytes
+    name_ends: np.ndarray       # int64
+    timestamps: np.ndarray
+    values: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.name_ends)
+
+    def names(self) -> list[str] | None:
+        """The names as the unpickler decodes them (UTF-8, surrogatepass); None if one is
+        not decodable."""
+        try:
+            text = self.names_blob[:-1].decode("utf-8", "surrogatepass")
+        except UnicodeDecodeError:
+            return None
+        return text.split(chr(_NAME_END))
+
+
+def canonical_frame(payload: bytes) -> CanonicalFrame | None:
+    """The points of a frame laid out exactly as ``pickle.dumps`` (protocol 2-5) writes a
+    list of ``(str, (number, number))`` elements, with no NaN value, no NaN or infinite
+    timestamp and no NUL in a name; None for any other frame.
 
     The layout: PROTO, FRAME (protocol 4+, one, sized to the rest: a frame under 64 KiB),
     EMPTY_LIST, put, then batches of MARK, elements, APPENDS, and STOP as the last byte.
@@ -112,8 +141,18 @@ def canonical_columns(payload: bytes) -> tuple[list[str], np.ndarray, np.ndarray
     ts, values = _numbers(a, ts_at), _numbers(a, value_at)
     if np.isnan(values).any() or not np.isfinite(ts).all():
         return None                                      # rejects: the unpickler path counts them
-    names = _names(a, first, lengths)
-    return (names, ts, values) if names is not None else None
+    blob = _names_blob(a, first, lengths)
+    if blob is None:
+        return None
+    return CanonicalFrame(blob, np.cumsum(lengths + 1), ts, values)
+
+
+def canonical_columns(payload: bytes) -> tuple[list[str], np.ndarray, np.ndarray] | None:
+    """(names, timestamps, values) of a frame `canonical_frame` reads, names decoded; None
+    for any other frame, or one with a name that is not decodable."""
+    frame = canonical_frame(payload)
+    names = frame.names() if frame is not None else None
+    return (names, frame.timestamps, frame.values) if names is not None else None
 
 
 def _element_starts(payload: bytes) -> np.ndarray | None:
@@ -164,10 +203,9 @@ def _numbers(a: np.ndarray, at: np.ndarray) -> np.ndarray:
     return out
 
 
-def _names(a: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> list[str] | None:
-    """The names at `first` (UTF-8, as the unpickler decodes them), each taken with the byte
-    after it (its memo put) turned into a separator, decoded and split once; None if a name
-    holds the separator or is not decodable."""
+def _names_blob(a: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> bytes | None:
+    """The names at `first`, each taken with the byte after it (its memo put) turned into
+    a NUL; None if a name holds a NUL itself."""
     end = first + lengths
     marked = a.copy()
     marked[end] = _NAME_END
@@ -177,8 +215,4 @@ def _names(a: np.ndarray, first: np.ndarray, lengths: np.ndarray) -> list[str] |
     picked = marked[np.cumsum(edges, dtype=np.int8)[:-1].view(bool)]
     if np.count_nonzero(picked == _NAME_END) != len(first):
         return None
-    try:
-        text = picked[:-1].tobytes().decode("utf-8", "surrogatepass")
-    except UnicodeDecodeError:
-        return None
-    return text.split(chr(_NAME_END))
+    return picked.tobytes()

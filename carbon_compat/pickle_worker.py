@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import operator
+from array import array
 import os
 import signal
 import struct
@@ -37,7 +38,9 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .parsers import BAD_PICKLE, Batch, HostilePickle, KnownIds, Rejects, _describe, parse_pickle
+from .parsers import (BAD_PICKLE, Batch, HostilePickle, KnownIds, Rejects, _describe, now_for_minus_one,
+                      parse_pickle)
+from .pickle_elements import canonical_frame
 
 REQUEST = struct.Struct("<IId")
 ANSWER = struct.Struct("<IIBBHIIII")
@@ -191,11 +194,20 @@ class AnswerSplitter:
 
 class NameCache:
     """Worker side: a small integer per distinct name, at most `capacity` of them (plus one
-    frame's worth); when full, it starts afresh and says so (RESET), so memory stays bounded."""
+    frame's worth); when full, it starts afresh and says so (RESET), so memory stays bounded.
+
+    Ids go to new names in the order they arrive, and the cache keeps every name's bytes
+    in id order (`_blob`).  Senders repeat their metrics in much the same order every
+    interval (a statsd flush, a collector's host, an application's batch), so a frame is
+    mostly runs of names with consecutive ids: `run_ids` recognises a run by comparing its
+    bytes with the cache's at once, instead of building and hashing a ``str`` per name.
+    """
 
     def __init__(self, capacity: int):
         self.capacity = max(1, capacity)
         self.ids: dict[str, int] = {}
+        self._blob = bytearray()        # each name's UTF-8 bytes and a NUL, in id order
+        self._starts = array("q")       # where each id's name starts in _blob
 
     def resolve(self, names: list[str]) -> tuple[np.ndarray, list[str], bool]:
         """(ids of `names`, the names that got new ids in id order, whether the cache reset)."""
@@ -209,10 +221,49 @@ class NameCache:
         reset = bool(new) and len(ids) + len(new) > self.capacity
         if reset:
             ids.clear()
+            del self._blob[:], self._starts[:]
             new = list(dict.fromkeys(names))
         for n in new:
             ids[n] = len(ids)
+            self._starts.append(len(self._blob))
+            self._blob += n.encode("utf-8", "surrogatepass") + b"\0"
         return np.fromiter(map(ids.__getitem__, names), np.uint32, len(names)), new, reset
+
+    def run_ids(self, blob: bytes, ends: np.ndarray) -> np.ndarray | None:
+        """Ids of the names in `blob` (a CanonicalFrame's: each name and a NUL, `ends` where
+        each ends) if every one is known and they come in runs of at least MIN_RUN
+        consecutive ids; None otherwise (`resolve` then takes the frame name by name)."""
+        out = np.empty(len(ends), np.uint32)
+        known, starts = self._blob, self._starts
+        i, at = 0, 0
+        while i < len(ends):
+            try:
+                head = self.ids.get(blob[at:int(ends[i]) - 1].decode("utf-8", "surrogatepass"))
+            except UnicodeDecodeError:      # the unpickler's to judge
+                return None
+            if head is None:
+                return None
+            k = starts[head]
+            window = int(ends[min(i + MIN_RUN, len(ends)) - 1]) - at
+            if blob[at:at + window] != known[k:k + window]:
+                return None         # a run of fewer than MIN_RUN names, not the frame's last
+            size = min(len(blob) - at, len(known) - k)
+            same = _common_prefix(blob, at, known, k, size)
+            j = int(np.searchsorted(ends, at + same, "right"))     # names wholly inside it
+            out[i:j] = np.arange(head, head + j - i, dtype=np.uint32)
+            i, at = j, int(ends[j - 1])
+        return out
+
+
+MIN_RUN = 16     # names a run must cover to beat looking each up (a run costs a few microseconds)
+
+
+def _common_prefix(a: bytes, i: int, b: bytearray, k: int, size: int) -> int:
+    """How many bytes a[i:] and b[k:] have in common, up to `size`."""
+    if a[i:i + size] == b[k:k + size]:
+        return size
+    diff = np.frombuffer(a, np.uint8, size, i) != np.frombuffer(b, np.uint8, size, k)
+    return int(diff.argmax())
 
 
 class NameTable:
@@ -259,7 +310,13 @@ class NameTable:
 def answer(cache: NameCache, seq: int, payload: bytes, now: float, max_points: int) -> bytes:
     """The answer to one request: parse_pickle's result with names turned into ids."""
     try:
-        batch, rejects = parse_pickle(payload, now, max_points)
+        frame = canonical_frame(payload)
+        if frame is not None and len(frame) <= max_points:
+            ids = cache.run_ids(frame.names_blob, frame.name_ends)
+            if ids is not None:         # every name known, in runs: no str built for any
+                return encode_points(seq, ids, now_for_minus_one(frame.timestamps, now), frame.values,
+                                     [], False, Rejects())
+        batch, rejects = parse_pickle(payload, now, max_points, frame)
     except HostilePickle as exc:
         return encode_hostile(seq, str(exc))
     except Exception as exc:   # e.g. MemoryError: a bad frame, not a reason for the worker to die

@@ -324,12 +324,12 @@ def test_element_runs_give_the_opcode_walks_verdict(rows, protocol, edits, cut):
 
 def parsed_without_shortcut(payload: bytes):
     """parse_pickle's answer (or HostilePickle's message) with the canonical-layout decoder off."""
-    saved = parsers.canonical_columns
-    parsers.canonical_columns = lambda _payload: None
+    saved = parsers.canonical_frame
+    parsers.canonical_frame = lambda _payload: None
     try:
         return parsed_or_hostile(payload)
     finally:
-        parsers.canonical_columns = saved
+        parsers.canonical_frame = saved
 
 
 def parsed_or_hostile(payload: bytes):

@@ -162,6 +162,65 @@ def test_name_table_keeps_learned_ids_as_it_grows_and_forgets_them_on_reset():
     assert table.batch(np.array([0], np.uint32), np.zeros(1), np.ones(1)).known.ids().tolist() == [-1]
 
 
+def known_cache(names, capacity=10_000) -> NameCache:
+    cache = NameCache(capacity)
+    cache.resolve(names)
+    return cache
+
+
+def run_ids_of(cache, names):
+    from carbon_compat.pickle_elements import canonical_frame
+    got = canonical_frame(frame([(n, (NOW, 1.0)) for n in names]))
+    return cache.run_ids(got.names_blob, got.name_ends)
+
+
+def test_run_ids_recognise_known_names_in_runs_wherever_a_frame_cuts_them():
+    names = [f"app{i // 40}.m{i % 40}.é" for i in range(400)]
+    cache = known_cache(names)
+    for part in (names, names[7:300], names[200:] + names[:50], names[:30] + names[100:180]):
+        assert run_ids_of(cache, part).tolist() == [names.index(n) for n in part]
+
+
+def test_run_ids_give_up_on_short_runs_unknown_names_and_undecodable_bytes():
+    from carbon_compat.pickle_elements import canonical_frame
+    from carbon_compat.pickle_worker import MIN_RUN
+    names = [f"m{i}" for i in range(100)]
+    cache = known_cache(names)
+    assert run_ids_of(cache, names[:MIN_RUN - 1] + names[50:]) is None      # a short run first
+    assert run_ids_of(cache, names[:50] + names[60:60 + MIN_RUN - 1]) is not None   # the last may be short
+    assert run_ids_of(cache, names[:50] + ["new"] + names[50:]) is None
+    assert run_ids_of(cache, names[::-1]) is None
+    bad = canonical_frame(frame([("m\udcff", (NOW, 1.0)), ("m0", (NOW, 1.0))]))
+    assert bad is not None and cache.run_ids(bad.names_blob.replace(b"\xed\xb3\xbf", b"\xff\xfe\xfd"),
+                                             bad.name_ends) is None
+
+
+def test_run_ids_follow_the_cache_through_a_reset():
+    cache = known_cache(["a", "b", "c"], capacity=3)
+    cache.resolve(["d", "e"])                     # full: starts afresh with d, e
+    assert run_ids_of(cache, ["a", "b"]) is None
+    assert run_ids_of(cache, ["d", "e"]).tolist() == [0, 1]
+
+
+def test_worker_answers_repeated_frames_from_runs_with_the_same_ids():
+    payloads = [frame([(f"s.{i}", (NOW + 10 * r, float(i + r))) for i in range(500)]) for r in range(3)]
+    answers = run_worker(payloads)
+    assert answers[1].new_names == [f"s.{i}" for i in range(500)]
+    assert all(a.new_names == [] and a.ids.tolist() == list(range(500)) for a in answers[2:])
+    assert answers[3].values.tolist() == [float(i + 2) for i in range(500)]
+    assert answers[3].timestamps.tolist() == [NOW + 20] * 500
+
+
+def test_a_repeated_frame_builds_no_name(monkeypatch):
+    cache = NameCache(1000)
+    payload = frame([(f"s.{i}", (-1, float(i))) for i in range(100)])
+    answer(cache, 1, payload, NOW, 1000)
+    assert decode_answer(answer(cache, 2, payload, NOW, 99)).rejects.counts == Counter({"too_many_points": 1})
+    monkeypatch.setattr(cache, "resolve", lambda names: pytest.fail("resolved name by name"))
+    ans = decode_answer(answer(cache, 3, payload, NOW, 1000))
+    assert ans.ids.tolist() == list(range(100)) and ans.timestamps.tolist() == [NOW] * 100
+
+
 # ------------------------------------------------------------------------------ the worker loop
 
 def run_worker(payloads, capacity=1000, max_points=500_000) -> list:

@@ -1,0 +1,39 @@
+"""Property of carbon_compat.pickle_worker: whatever frames arrive, in whatever order, the
+names the server reads back through its NameTable are the names parse_pickle reads, point
+for point, whether the worker recognised a run of known names by its bytes or resolved
+them one by one, and across resets of a small name cache."""
+
+import pickle
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carbon_compat.parsers import parse_pickle
+from carbon_compat.pickle_worker import NameCache, NameTable, answer, decode_answer
+
+NOW = 1_700_000_000.0
+POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]
+
+# a frame: slices of the pool (runs, possibly reversed), a few random names, new names
+runs = st.tuples(st.integers(0, len(POOL)), st.integers(0, 60), st.booleans()).map(
+    lambda t: POOL[t[0]:t[0] + t[1]][::-1 if t[2] else 1])
+pieces = st.one_of(runs, runs, runs, st.lists(st.sampled_from(POOL), max_size=5),
+                   st.lists(st.text(max_size=8), max_size=3))
+frame = st.lists(pieces, max_size=4).map(lambda ps: [n for p in ps for n in p])
+# senders repeat their frames: a few distinct ones, sent in any order
+frames = st.tuples(st.lists(frame, min_size=1, max_size=4), st.lists(st.integers(0, 3), min_size=1, max_size=12)
+                   ).map(lambda t: [t[0][i % len(t[0])] for i in t[1]])
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150)
+@given(frames=frames, capacity=st.sampled_from([30, 120, 10_000]), protocol=st.integers(2, 5))
+def test_worker_names_are_the_parsers_names_for_any_frame_sequence(frames, capacity, protocol):
+    cache, table = NameCache(capacity), NameTable()
+    for seq, names in enumerate(frames):
+        payload = pickle.dumps([(n, (NOW + seq, float(i))) for i, n in enumerate(names)], protocol=protocol)
+        ans = decode_answer(answer(cache, seq, payload, NOW, 500_000))
+        table.update(ans.reset, ans.new_names)
+        batch, _ = parse_pickle(payload, NOW)
+        assert table.names_of(ans.ids) == batch.names
+        assert ans.values.tolist() == batch.values.tolist()
+        assert ans.timestamps.tolist() == batch.timestamps.tolist()
