@@ -48,9 +48,10 @@ def _frames(series: int) -> list[bytes]:
 
 
 def pickle_worker(series: int) -> str:
-    from carbon_compat.pickle_worker import NameCache, answer
+    from carbon_compat.name_ids import BytesNameCache
+    from carbon_compat.pickle_worker import answer
     frames = _frames(series)
-    cache = NameCache(10 * series)
+    cache = BytesNameCache(10 * series)
     for f in frames:                                    # the names become known
         answer(cache, 1, f, 1.7e9, 500_000)
     started = time.process_time()

@@ -1,8 +1,10 @@
 """The ingest pipeline between the protocols and the store: batching, a writer thread, backpressure.
 
-Protocols hand parsed batches to `Ingest.submit` on the reactor thread.  Batches are joined
-and passed to one writer thread every `flush_interval` (or sooner, at `flush_points`), so
-the reactor never waits on the disk and the store sees big columns.  Points parsed but not
+Protocols hand parsed batches to `Ingest.submit` on the reactor thread; a batch without
+store ids gets them from `names` (name_ids.LineNames: known for names seen before, so the
+writer skips its index for them).  Batches are joined and passed to one writer thread every
+`flush_interval` (or sooner, at `flush_points`), so the reactor never waits on the disk and
+the store sees big columns.  Points parsed but not
 yet stored are bounded by `max_pending_points`: above it every TCP transport is paused
 (the kernel's socket buffers, then the senders, absorb the pause) and UDP datagrams are
 dropped and counted; below half of it they resume.  What is pending when the process is
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .name_ids import LineNames
 from .parsers import Batch, KnownIds, Rejects
 
 log = logging.getLogger("strata.ingest")
@@ -98,9 +101,10 @@ class Ingest:
     """Batches points for the store and applies backpressure; reactor-thread API."""
 
     def __init__(self, store, reactor, *, flush_interval: float, flush_points: int,
-                 max_pending_points: int, disk: DiskSpace | None = None):
+                 max_pending_points: int, disk: DiskSpace | None = None, names: LineNames | None = None):
         self.store = store
         self.disk = disk
+        self.names = names                # store ids of the names receivers send again and again
         self._stopping = threading.Event()
         self.reactor = reactor
         self.counters = IngestCounters()
@@ -181,6 +185,8 @@ class Ingest:
             return
         if not internal:
             self.counters.received += len(batch)
+            if batch.known is None and self.names is not None:
+                batch = self.names.batch(batch)
         self._parts.append(batch)
         self._part_points += len(batch)
         with self._lock:

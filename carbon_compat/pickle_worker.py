@@ -1,5 +1,6 @@
 """Pickle parsing in a worker process: the wire format between server and worker, the
-worker's name cache, and the worker's loop (``python -m carbon_compat.pickle_worker``).
+server's table of a worker's names, and the worker's loop (``python -m
+carbon_compat.pickle_worker``); the worker's name cache is name_ids.BytesNameCache.
 
 Why: the server's one core (the GIL) parses pickle frames, batches, and resolves every name
 in the store.  A worker process runs the same restricted parser (carbon_compat.parsers.
@@ -27,8 +28,6 @@ never unpickles anything a worker sends.
 from __future__ import annotations
 
 import json
-import operator
-from array import array
 import os
 import signal
 import struct
@@ -40,6 +39,7 @@ import numpy as np
 
 from .parsers import (BAD_PICKLE, Batch, HostilePickle, KnownIds, Rejects, _describe, now_for_minus_one,
                       parse_pickle)
+from .name_ids import BytesNameCache
 from .pickle_elements import canonical_frame
 
 REQUEST = struct.Struct("<IId")
@@ -192,80 +192,6 @@ class AnswerSplitter:
 
 # ------------------------------------------------------------------------------ names
 
-class NameCache:
-    """Worker side: a small integer per distinct name, at most `capacity` of them (plus one
-    frame's worth); when full, it starts afresh and says so (RESET), so memory stays bounded.
-
-    Ids go to new names in the order they arrive, and the cache keeps every name's bytes
-    in id order (`_blob`).  Senders repeat their metrics in much the same order every
-    interval (a statsd flush, a collector's host, an application's batch), so a frame is
-    mostly runs of names with consecutive ids: `run_ids` recognises a run by comparing its
-    bytes with the cache's at once, instead of building and hashing a ``str`` per name.
-    """
-
-    def __init__(self, capacity: int):
-        self.capacity = max(1, capacity)
-        self.ids: dict[str, int] = {}
-        self._blob = bytearray()        # each name's UTF-8 bytes and a NUL, in id order
-        self._starts = array("q")       # where each id's name starts in _blob
-
-    def resolve(self, names: list[str]) -> tuple[np.ndarray, list[str], bool]:
-        """(ids of `names`, the names that got new ids in id order, whether the cache reset)."""
-        ids = self.ids
-        if len(names) > 1:
-            try:
-                return np.fromiter(operator.itemgetter(*names)(ids), np.uint32, len(names)), [], False
-            except KeyError:
-                pass
-        new = [n for n in dict.fromkeys(names) if n not in ids]
-        reset = bool(new) and len(ids) + len(new) > self.capacity
-        if reset:
-            ids.clear()
-            del self._blob[:], self._starts[:]
-            new = list(dict.fromkeys(names))
-        for n in new:
-            ids[n] = len(ids)
-            self._starts.append(len(self._blob))
-            self._blob += n.encode("utf-8", "surrogatepass") + b"\0"
-        return np.fromiter(map(ids.__getitem__, names), np.uint32, len(names)), new, reset
-
-    def run_ids(self, blob: bytes, ends: np.ndarray) -> np.ndarray | None:
-        """Ids of the names in `blob` (a CanonicalFrame's: each name and a NUL, `ends` where
-        each ends) if every one is known and they come in runs of at least MIN_RUN
-        consecutive ids; None otherwise (`resolve` then takes the frame name by name)."""
-        out = np.empty(len(ends), np.uint32)
-        known, starts = self._blob, self._starts
-        i, at = 0, 0
-        while i < len(ends):
-            try:
-                head = self.ids.get(blob[at:int(ends[i]) - 1].decode("utf-8", "surrogatepass"))
-            except UnicodeDecodeError:      # the unpickler's to judge
-                return None
-            if head is None:
-                return None
-            k = starts[head]
-            window = int(ends[min(i + MIN_RUN, len(ends)) - 1]) - at
-            if blob[at:at + window] != known[k:k + window]:
-                return None         # a run of fewer than MIN_RUN names, not the frame's last
-            size = min(len(blob) - at, len(known) - k)
-            same = _common_prefix(blob, at, known, k, size)
-            j = int(np.searchsorted(ends, at + same, "right"))     # names wholly inside it
-            out[i:j] = np.arange(head, head + j - i, dtype=np.uint32)
-            i, at = j, int(ends[j - 1])
-        return out
-
-
-MIN_RUN = 16     # names a run must cover to beat looking each up (a run costs a few microseconds)
-
-
-def _common_prefix(a: bytes, i: int, b: bytearray, k: int, size: int) -> int:
-    """How many bytes a[i:] and b[k:] have in common, up to `size`."""
-    if a[i:i + size] == b[k:k + size]:
-        return size
-    diff = np.frombuffer(a, np.uint8, size, i) != np.frombuffer(b, np.uint8, size, k)
-    return int(diff.argmax())
-
-
 class NameTable:
     """Server side: the worker's names by id, as the same ``str`` objects every time, and
     the store id of each once the store has resolved it (`batch`)."""
@@ -307,7 +233,7 @@ class NameTable:
 
 # ------------------------------------------------------------------------------ the worker
 
-def answer(cache: NameCache, seq: int, payload: bytes, now: float, max_points: int) -> bytes:
+def answer(cache: BytesNameCache, seq: int, payload: bytes, now: float, max_points: int) -> bytes:
     """The answer to one request: parse_pickle's result with names turned into ids."""
     try:
         frame = canonical_frame(payload)
@@ -329,7 +255,7 @@ def answer(cache: NameCache, seq: int, payload: bytes, now: float, max_points: i
 
 def serve(inp: BinaryIO, out: BinaryIO, max_points: int, name_capacity: int) -> None:
     """Answer requests from `inp` on `out` until `inp` ends."""
-    cache = NameCache(name_capacity)
+    cache = BytesNameCache(name_capacity)
     out.write(encode_ready())
     out.flush()
     while (request := read_request(inp)) is not None:

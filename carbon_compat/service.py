@@ -23,6 +23,7 @@ from twisted.internet import task
 from tsdb import Store
 
 from .ingest import DiskSpace, Ingest
+from .name_ids import LineNames
 from .pickle_pool import make_pickle_parser
 from .protocols import CarbonFactory, PickleReceiver, PlaintextDatagram, PlaintextReceiver
 from .selfmetrics import SelfMetrics
@@ -97,7 +98,8 @@ class CarbonService:
         lim = cfg.limits
         self.ingest = Ingest(self.store, self.reactor, flush_interval=lim.flush_interval,
                              flush_points=lim.flush_points, max_pending_points=lim.max_pending_points,
-                             disk=DiskSpace(self.store.root, cfg.storage.min_free_disk_mb << 20))
+                             disk=DiskSpace(self.store.root, cfg.storage.min_free_disk_mb << 20),
+                             names=LineNames(lim.receiver_names) if lim.receiver_names else None)
         self.ingest.start()
         self.pickle_parser = make_pickle_parser(self.ingest, self.reactor, lim, cfg.server.pickle_port)
         self.pickle_parser.start()

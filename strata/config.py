@@ -45,6 +45,7 @@ class LimitsConfig:
     shutdown_drain: float = 10.0           # on SIGTERM, read open connections until quiet, at most this long
     pickle_workers: int = 1                # processes that parse pickle frames; 0 = in the server process
     pickle_worker_names: int = 1_000_000   # distinct names each pickle worker numbers before it starts afresh
+    receiver_names: int = 1_000_000        # distinct names the server numbers for its receivers; 0 = off
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbon_compat.parsers import parse_pickle
-from carbon_compat.pickle_worker import NameCache, NameTable, answer, decode_answer
+from carbon_compat.name_ids import BytesNameCache
+from carbon_compat.pickle_worker import NameTable, answer, decode_answer
 
 NOW = 1_700_000_000.0
 POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]
@@ -28,7 +29,7 @@ frames = st.tuples(st.lists(frame, min_size=1, max_size=4), st.lists(st.integers
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150)
 @given(frames=frames, capacity=st.sampled_from([30, 120, 10_000]), protocol=st.integers(2, 5))
 def test_worker_names_are_the_parsers_names_for_any_frame_sequence(frames, capacity, protocol):
-    cache, table = NameCache(capacity), NameTable()
+    cache, table = BytesNameCache(capacity), NameTable()
     for seq, names in enumerate(frames):
         payload = pickle.dumps([(n, (NOW + seq, float(i))) for i, n in enumerate(names)], protocol=protocol)
         ans = decode_answer(answer(cache, seq, payload, NOW, 500_000))

@@ -86,6 +86,30 @@ def test_store_ids_known_for_some_parts_reach_the_store_and_are_learned(tmp_path
         assert np.nansum(store.read("p.y", now - 60, now + 1).values) == 10.0
 
 
+def test_receivers_names_reach_the_store_with_the_ids_it_gave_them_last_time(tmp_path):
+    from carbon_compat.name_ids import LineNames
+    from tsdb import Store, StoreConfig
+    names = [f"line.m{i}" for i in range(40)]
+    with Store.open(tmp_path, StoreConfig(shards=2)) as store:
+        ingest, reactor = make(store, max_pending_points=10_000, names=LineNames(1000))
+        now = time.time()
+        ingest.submit(Batch(list(names), np.full(40, now - 30), np.ones(40)))
+        reactor.advance(0.1)
+        deadline = time.monotonic() + 10
+        while ingest.pending and time.monotonic() < deadline:    # the writer learns the store ids
+            time.sleep(0.01)
+        seen = []
+        write = store.write
+        store.write = lambda *a, **kw: seen.append(kw.get("known_ids")) or write(*a, **kw)
+        again = [n.encode().decode() for n in names]           # equal names, fresh objects
+        ingest.submit(Batch(again, np.full(40, now - 20), np.full(40, 2.0)))
+        ingest.submit(Batch(["line.m3"], np.array([now - 10]), np.array([3.0])), internal=True)
+        ingest.stop()
+        assert seen[0].tolist() == [store.index.id_of(n) for n in names] + [-1]
+        assert ingest.counters.committed == 81
+        assert np.nansum(store.read("line.m3", now - 60, now).values) == 6.0
+
+
 def test_a_full_batch_goes_to_the_store_without_waiting_for_the_timer():
     store = GatedStore()
     ingest, _ = make(store, flush_points=4)

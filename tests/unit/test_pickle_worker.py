@@ -17,7 +17,8 @@ from twisted.internet import task
 from carbon_compat import pickle_pool
 from carbon_compat.parsers import Rejects, parse_pickle
 from carbon_compat.pickle_pool import InlinePickleParser, WorkerPickleParser, make_pickle_parser
-from carbon_compat.pickle_worker import (ANSWER, HOSTILE, POINTS, READY, AnswerSplitter, NameCache,
+from carbon_compat.name_ids import BytesNameCache
+from carbon_compat.pickle_worker import (ANSWER, HOSTILE, POINTS, READY, AnswerSplitter,
                                          NameTable, WorkerProtocolError, answer, decode_answer,
                                          encode_hostile, encode_points, encode_ready, read_request,
                                          request_header, serve)
@@ -91,7 +92,7 @@ def test_splitter_refuses_an_absurd_length():
 # ------------------------------------------------------------------------------ names
 
 def test_name_cache_numbers_each_name_once_and_reports_only_new_ones():
-    cache = NameCache(100)
+    cache = BytesNameCache(100)
     ids, new, reset = cache.resolve(["a", "b", "a"])
     assert (ids.tolist(), new, reset) == ([0, 1, 0], ["a", "b"], False)
     ids, new, reset = cache.resolve(["b", "c"])
@@ -101,7 +102,7 @@ def test_name_cache_numbers_each_name_once_and_reports_only_new_ones():
 
 
 def test_name_cache_starts_afresh_when_full_and_stays_bounded():
-    cache = NameCache(3)
+    cache = BytesNameCache(3)
     cache.resolve(["a", "b", "c"])
     ids, new, reset = cache.resolve(["a", "d"])
     assert reset and new == ["a", "d"] and ids.tolist() == [0, 1]
@@ -109,7 +110,7 @@ def test_name_cache_starts_afresh_when_full_and_stays_bounded():
 
 
 def test_name_table_follows_the_cache_through_a_reset():
-    cache, table = NameCache(2), NameTable()
+    cache, table = BytesNameCache(2), NameTable()
     for names in (["x", "y"], ["y", "z"], ["z", "x"]):
         ids, new, reset = cache.resolve(names)
         table.update(reset, new)
@@ -162,46 +163,6 @@ def test_name_table_keeps_learned_ids_as_it_grows_and_forgets_them_on_reset():
     assert table.batch(np.array([0], np.uint32), np.zeros(1), np.ones(1)).known.ids().tolist() == [-1]
 
 
-def known_cache(names, capacity=10_000) -> NameCache:
-    cache = NameCache(capacity)
-    cache.resolve(names)
-    return cache
-
-
-def run_ids_of(cache, names):
-    from carbon_compat.pickle_elements import canonical_frame
-    got = canonical_frame(frame([(n, (NOW, 1.0)) for n in names]))
-    return cache.run_ids(got.names_blob, got.name_ends)
-
-
-def test_run_ids_recognise_known_names_in_runs_wherever_a_frame_cuts_them():
-    names = [f"app{i // 40}.m{i % 40}.é" for i in range(400)]
-    cache = known_cache(names)
-    for part in (names, names[7:300], names[200:] + names[:50], names[:30] + names[100:180]):
-        assert run_ids_of(cache, part).tolist() == [names.index(n) for n in part]
-
-
-def test_run_ids_give_up_on_short_runs_unknown_names_and_undecodable_bytes():
-    from carbon_compat.pickle_elements import canonical_frame
-    from carbon_compat.pickle_worker import MIN_RUN
-    names = [f"m{i}" for i in range(100)]
-    cache = known_cache(names)
-    assert run_ids_of(cache, names[:MIN_RUN - 1] + names[50:]) is None      # a short run first
-    assert run_ids_of(cache, names[:50] + names[60:60 + MIN_RUN - 1]) is not None   # the last may be short
-    assert run_ids_of(cache, names[:50] + ["new"] + names[50:]) is None
-    assert run_ids_of(cache, names[::-1]) is None
-    bad = canonical_frame(frame([("m\udcff", (NOW, 1.0)), ("m0", (NOW, 1.0))]))
-    assert bad is not None and cache.run_ids(bad.names_blob.replace(b"\xed\xb3\xbf", b"\xff\xfe\xfd"),
-                                             bad.name_ends) is None
-
-
-def test_run_ids_follow_the_cache_through_a_reset():
-    cache = known_cache(["a", "b", "c"], capacity=3)
-    cache.resolve(["d", "e"])                     # full: starts afresh with d, e
-    assert run_ids_of(cache, ["a", "b"]) is None
-    assert run_ids_of(cache, ["d", "e"]).tolist() == [0, 1]
-
-
 def test_worker_answers_repeated_frames_from_runs_with_the_same_ids():
     payloads = [frame([(f"s.{i}", (NOW + 10 * r, float(i + r))) for i in range(500)]) for r in range(3)]
     answers = run_worker(payloads)
@@ -212,7 +173,7 @@ def test_worker_answers_repeated_frames_from_runs_with_the_same_ids():
 
 
 def test_a_repeated_frame_builds_no_name(monkeypatch):
-    cache = NameCache(1000)
+    cache = BytesNameCache(1000)
     payload = frame([(f"s.{i}", (-1, float(i))) for i in range(100)])
     answer(cache, 1, payload, NOW, 1000)
     assert decode_answer(answer(cache, 2, payload, NOW, 99)).rejects.counts == Counter({"too_many_points": 1})
@@ -279,7 +240,7 @@ def test_answer_turns_an_unexpected_parser_error_into_a_reject(monkeypatch):
     def broken(payload, now, max_points):
         raise MemoryError("no room")
     monkeypatch.setattr("carbon_compat.pickle_worker.parse_pickle", broken)
-    ans = decode_answer(answer(NameCache(10), 3, b"x", NOW, 10))
+    ans = decode_answer(answer(BytesNameCache(10), 3, b"x", NOW, 10))
     assert ans.seq == 3 and ans.rejects.counts == Counter({"bad_pickle": 1})
 
 
@@ -328,7 +289,7 @@ class LoopbackProcess:
     def __init__(self, proto, pid, capacity):
         self.proto, self.pid, self.pipes, self.status = proto, pid, {}, None
         self.requests = b""
-        self.cache = NameCache(capacity)
+        self.cache = BytesNameCache(capacity)
         self.stdin_closed = False
         self.signals: list[str] = []
 
