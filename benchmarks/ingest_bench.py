@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import functools
 import json
 import math
 import os
@@ -128,7 +129,7 @@ def build_shuffled_chunks(protocol: str, lo: int, hi: int, chunk_points: int) ->
     out = []
     for k in range(SHUFFLED_ORDERS):
         v = k % VARIANTS
-        order = np.random.default_rng([lo, k]).permutation(np.arange(lo, hi))
+        order = shuffled_order(lo, hi, k)
         chunks = []
         for a in range(0, len(order), chunk_points):
             part = order[a:a + chunk_points].tolist()
@@ -137,6 +138,22 @@ def build_shuffled_chunks(protocol: str, lo: int, hi: int, chunk_points: int) ->
                            len(part)))
         out.append(chunks)
     return out
+
+
+@functools.lru_cache(maxsize=4 * SHUFFLED_ORDERS)
+def shuffled_order(lo: int, hi: int, k: int) -> np.ndarray:
+    """Series [lo, hi) in order k of a shuffled run."""
+    return np.random.default_rng([lo, k]).permutation(np.arange(lo, hi))
+
+
+@functools.lru_cache(maxsize=4 * SHUFFLED_ORDERS)
+def _shuffled_places(lo: int, hi: int, k: int) -> np.ndarray:
+    return np.argsort(shuffled_order(lo, hi, k))
+
+
+def shuffled_position(i: int, lo: int, hi: int, round_: int) -> int:
+    """Where series i comes in round `round_` of a shuffled run (what a partial round sent)."""
+    return int(_shuffled_places(lo, hi, round_ % SHUFFLED_ORDERS)[i - lo])
 
 
 @dataclass
@@ -282,7 +299,8 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
         base, rounds = strata_rounds_base(nseries, rate, seconds)
         port = srv.line_port if protocol == "plaintext" else srv.pickle_port
         run = LoadRun(Load(protocol, port, nseries, base, 0, rounds, rate, seconds, senders,
-                           builder=build_shuffled_chunks if shuffled else build_chunks))
+                           builder=build_shuffled_chunks if shuffled else build_chunks,
+                           position=shuffled_position if shuffled else None))
         if not run.ok:
             run.abort()
             row.status = "error"

@@ -116,6 +116,7 @@ class Load:
     senders: int = 2
     wait_eof: bool = True
     builder: Callable | None = None     # (protocol, lo, hi, chunk_points) -> chunks per variant
+    position: Callable | None = None    # (i, lo, hi, round) -> place of series i in that round; None: i - lo
     interval: int = 10
     host: str = "127.0.0.1"
     chunk_points: int | None = None     # default: 5000 at max rate, 1000 when paced
@@ -214,7 +215,9 @@ class LoadRun:
         for s, (lo, hi) in enumerate(self.bounds):
             if lo <= i < hi:
                 r = self.res[s]
-                return r["rounds_done"] + (1 if i - lo < r["partial"] else 0)
+                partial_round = self.load.first_round + r["rounds_done"]
+                place = self.load.position(i, lo, hi, partial_round) if self.load.position else i - lo
+                return r["rounds_done"] + (1 if place < r["partial"] else 0)
         raise ValueError(i)
 
     def expected(self, i: int) -> list[int]:
