@@ -10,9 +10,11 @@ that is not runs of known names returns None and is resolved name by name.
 
 * `BytesNameCache` keeps the names' UTF-8 bytes: a pickle worker reads a frame's names as
   bytes (pickle_elements.CanonicalFrame) and builds no ``str`` for a run.
-* `LineNames` keeps the ``str`` objects and the store id of each name once the writer has
-  learned it: the server's own receivers (plaintext over TCP and UDP, pickle parsed in
-  process) hand the store ids along, so the writer skips its index for them.
+* `NameTable` holds the names of a cache's ids as ``str`` and the store id of each once
+  the writer has learned it: the server keeps one per pickle worker.
+* `LineNames` is a cache with a NameTable of its own, for the server's own receivers
+  (plaintext over TCP and UDP, pickle parsed in process): their batches reach the writer
+  with store ids, so the writer skips its index for them.
 """
 
 from __future__ import annotations
@@ -132,46 +134,77 @@ def _common_prefix(a: bytes, i: int, b: bytearray, k: int, size: int) -> int:
     return int(diff.argmax())
 
 
+class NameTable:
+    """The names of a cache's ids, as the same ``str`` objects every time, and the store id
+    of each once the writer has learned it (through the batches' KnownIds): the server's
+    copy of a pickle worker's cache, or LineNames' own."""
+
+    def __init__(self) -> None:
+        self._names = np.empty(1024, object)
+        self._store_ids = np.full(1024, -1, np.int64)
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def update(self, reset: bool, new_names: list[str]) -> None:
+        if reset:
+            # new arrays: ids the writer learns for the old names land in the old ones
+            self._names = np.empty(max(1024, len(new_names)), object)
+            self._store_ids = np.full(len(self._names), -1, np.int64)
+            self._size = 0
+        end = self._size + len(new_names)
+        if end > len(self._names):
+            size = max(end, 2 * len(self._names))
+            names, store_ids = np.empty(size, object), np.full(size, -1, np.int64)
+            names[:self._size] = self._names[:self._size]
+            store_ids[:self._size] = self._store_ids[:self._size]   # an id learned meanwhile is learned again
+            self._names, self._store_ids = names, store_ids
+        self._names[self._size:end] = new_names
+        self._size = end
+
+    def names(self, start: int, stop: int) -> list[str]:
+        """The names of ids start .. stop - 1."""
+        return self._names[start:min(stop, self._size)].tolist()
+
+    def names_of(self, ids: np.ndarray) -> list[str]:
+        return self._names.take(ids.astype(np.intp)).tolist()
+
+    def known(self, ids: np.ndarray) -> KnownIds:
+        """Where the store ids of these ids' names are kept."""
+        return KnownIds(self._store_ids, ids.astype(np.intp))
+
+    def batch(self, ids: np.ndarray, timestamps: np.ndarray, values: np.ndarray) -> Batch:
+        """Points whose names have these ids, carrying the table's store ids."""
+        return Batch(self.names_of(ids), timestamps, values, self.known(ids))
+
+
 class LineNames(NameCache):
-    """The server's receivers' cache: names as ``str`` in id order, and the store id of
-    each, -1 until the writer learns it (through the batches' KnownIds)."""
+    """The server's receivers' cache, with a NameTable of its own."""
 
     def __init__(self, capacity: int):
         super().__init__(capacity)
-        self._names: list[str] = []
-        self._store_ids = np.full(1024, -1, np.int64)
-
-    def _forget(self) -> None:
-        self._names = []
-        # a new array: ids the writer learns for batches in flight land in the old one
-        self._store_ids = np.full(1024, -1, np.int64)
-
-    def _keep(self, new: list[str]) -> None:
-        self._names += new
-        if len(self._names) > len(self._store_ids):
-            grown = np.full(max(len(self._names), 2 * len(self._store_ids)), -1, np.int64)
-            grown[:len(self._store_ids)] = self._store_ids   # an id learned meanwhile is learned again
-            self._store_ids = grown
+        self.table = NameTable()
 
     def batch(self, batch: Batch) -> Batch:
         """`batch` carrying the store ids known for its names."""
-        names = batch.names
-        ids = self.run_ids(names)
+        ids = self.run_ids(batch.names)
         if ids is None:
-            ids = self.resolve(names)[0]
-        return Batch(names, batch.timestamps, batch.values, KnownIds(self._store_ids, ids.astype(np.intp)))
+            ids, new, reset = self.resolve(batch.names)
+            self.table.update(reset, new)
+        return Batch(batch.names, batch.timestamps, batch.values, self.table.known(ids))
 
     def run_ids(self, names: list[str]) -> np.ndarray | None:
-        known = self._names
+        table = self.table
 
         def matching(i: int, k: int, limit: int) -> int:
-            limit = min(limit, len(known) - k)
-            if names[i:i + limit] == known[k:k + limit]:
+            known = table.names(k, k + limit)
+            if names[i:i + limit] == known:
                 return limit
-            lo, hi = 0, limit       # names[i:i + lo] match, names[i:i + hi] do not
+            lo, hi = 0, len(known) + 1     # names[i:i + lo] match, names[i:i + hi] do not
             while hi - lo > 1:
                 mid = (lo + hi) // 2
-                if names[i:i + mid] == known[k:k + mid]:
+                if names[i:i + mid] == known[:mid]:
                     lo = mid
                 else:
                     hi = mid

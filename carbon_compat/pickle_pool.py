@@ -32,8 +32,9 @@ from pathlib import Path
 
 from twisted.internet import defer, protocol
 
+from .name_ids import NameTable
 from .parsers import HostilePickle, parse_pickle
-from .pickle_worker import (HOSTILE, POINTS, READY, AnswerSplitter, NameTable, WorkerProtocolError,
+from .pickle_worker import (HOSTILE, POINTS, READY, AnswerSplitter, WorkerProtocolError,
                             decode_answer, request_header)
 
 log = logging.getLogger("strata.carbon")
@@ -198,6 +199,8 @@ class WorkerPickleParser:
         frame = worker.inflight[0]     # stays queued until taken: a broken answer makes it the suspect
         if ans.kind == POINTS:
             worker.table.update(ans.reset, ans.new_names)   # even for a dropped frame: ids build on it
+            if len(ans.ids) and int(ans.ids.max()) >= len(worker.table):
+                raise WorkerProtocolError(f"name id {int(ans.ids.max())} beyond the {len(worker.table)} names known")
             if not frame.conn.refused_frames:
                 batch = worker.table.batch(ans.ids, ans.timestamps, ans.values)
                 self.ingest.submit(batch, ans.rejects, frame.conn.peer)

@@ -1,6 +1,6 @@
-"""Pickle parsing in a worker process: the wire format between server and worker, the
-server's table of a worker's names, and the worker's loop (``python -m
-carbon_compat.pickle_worker``); the worker's name cache is name_ids.BytesNameCache.
+"""Pickle parsing in a worker process: the wire format between server and worker and the
+worker's loop (``python -m carbon_compat.pickle_worker``).  The worker's name cache is
+name_ids.BytesNameCache; the server keeps each worker's names in a name_ids.NameTable.
 
 Why: the server's one core (the GIL) parses pickle frames, batches, and resolves every name
 in the store.  A worker process runs the same restricted parser (carbon_compat.parsers.
@@ -37,9 +37,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from .parsers import (BAD_PICKLE, Batch, HostilePickle, KnownIds, Rejects, _describe, now_for_minus_one,
-                      parse_pickle)
 from .name_ids import BytesNameCache
+from .parsers import BAD_PICKLE, HostilePickle, Rejects, _describe, now_for_minus_one, parse_pickle
 from .pickle_elements import canonical_frame
 
 REQUEST = struct.Struct("<IId")
@@ -188,47 +187,6 @@ class AnswerSplitter:
         self._chunks, self._have = [rest], len(rest)
         self._need = 4 + int.from_bytes(rest[:4], "little") if len(rest) >= 4 else 4
         return out
-
-
-# ------------------------------------------------------------------------------ names
-
-class NameTable:
-    """Server side: the worker's names by id, as the same ``str`` objects every time, and
-    the store id of each once the store has resolved it (`batch`)."""
-
-    def __init__(self) -> None:
-        self._names = np.empty(1024, object)
-        self._store_ids = np.full(1024, -1, np.int64)
-        self._size = 0
-
-    def __len__(self) -> int:
-        return self._size
-
-    def update(self, reset: bool, new_names: list[str]) -> None:
-        if reset:
-            # new arrays: ids the writer learns for the old names land in the old ones
-            self._names = np.empty(max(1024, len(new_names)), object)
-            self._store_ids = np.full(len(self._names), -1, np.int64)
-            self._size = 0
-        end = self._size + len(new_names)
-        if end > len(self._names):
-            size = max(end, 2 * len(self._names))
-            names, store_ids = np.empty(size, object), np.full(size, -1, np.int64)
-            names[:self._size] = self._names[:self._size]
-            store_ids[:self._size] = self._store_ids[:self._size]   # an id learned meanwhile is learned again
-            self._names, self._store_ids = names, store_ids
-        self._names[self._size:end] = new_names
-        self._size = end
-
-    def names_of(self, ids: np.ndarray) -> list[str]:
-        if len(ids) and int(ids.max()) >= self._size:
-            raise WorkerProtocolError(f"name id {int(ids.max())} beyond the {self._size} names known")
-        return self._names.take(ids.astype(np.intp)).tolist()
-
-    def batch(self, ids: np.ndarray, timestamps: np.ndarray, values: np.ndarray) -> Batch:
-        """The points of an answer, their names carrying the table's store ids."""
-        slots = ids.astype(np.intp)
-        return Batch(self.names_of(ids), timestamps, values, KnownIds(self._store_ids, slots))
 
 
 # ------------------------------------------------------------------------------ the worker

@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbon_compat.parsers import parse_pickle
-from carbon_compat.name_ids import BytesNameCache
-from carbon_compat.pickle_worker import NameTable, answer, decode_answer
+from carbon_compat.name_ids import BytesNameCache, NameTable
+from carbon_compat.pickle_worker import answer, decode_answer
 
 NOW = 1_700_000_000.0
 POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]

@@ -68,7 +68,7 @@ def test_batches_are_joined_and_written_on_the_flush_timer():
 
 
 def test_store_ids_known_for_some_parts_reach_the_store_and_are_learned(tmp_path):
-    from carbon_compat.pickle_worker import NameTable
+    from carbon_compat.name_ids import NameTable
     from tsdb import Store, StoreConfig
     table = NameTable()
     table.update(False, ["p.x", "p.y"])
@@ -277,7 +277,7 @@ def test_shutdown_writes_held_batches_into_the_reserve(caplog):
 
 def test_known_ids_join_back_to_back_parts_of_one_name_table():
     from carbon_compat.ingest import _joined_ids, _known_ids, _learn
-    from carbon_compat.pickle_worker import NameTable
+    from carbon_compat.name_ids import NameTable
     table = NameTable()
     table.update(False, ["a", "b", "c"])
 

@@ -15,11 +15,11 @@ import pytest
 from twisted.internet import task
 
 from carbon_compat import pickle_pool
+from carbon_compat.name_ids import BytesNameCache, NameTable
 from carbon_compat.parsers import Rejects, parse_pickle
 from carbon_compat.pickle_pool import InlinePickleParser, WorkerPickleParser, make_pickle_parser
-from carbon_compat.name_ids import BytesNameCache
 from carbon_compat.pickle_worker import (ANSWER, HOSTILE, POINTS, READY, AnswerSplitter,
-                                         NameTable, WorkerProtocolError, answer, decode_answer,
+                                         WorkerProtocolError, answer, decode_answer,
                                          encode_hostile, encode_points, encode_ready, read_request,
                                          request_header, serve)
 from strata.config import LimitsConfig
@@ -123,13 +123,6 @@ def test_name_table_hands_out_the_same_str_objects():
     first = table.names_of(np.array([0, 1], np.uint32))
     again = table.names_of(np.array([1, 0], np.uint32))
     assert again[0] is first[1] and again[1] is first[0]
-
-
-def test_name_table_refuses_an_unknown_id():
-    table = NameTable()
-    table.update(False, ["a"])
-    with pytest.raises(WorkerProtocolError, match="name id 1 beyond the 1 names known"):
-        table.names_of(np.array([1], np.uint32))
 
 
 def test_name_table_grows_past_its_first_allocation():
@@ -442,6 +435,17 @@ def test_broken_answer_kills_the_worker_and_its_frame_is_suspect():
     proc.proto.childDataReceived(1, encode_ready() + encode_hostile(99, "wrong seq"))
     assert proc.signals == ["KILL"] and conn.refusals == ["pickle_worker_died"]
     assert ingest.pending == 0
+
+
+def test_answer_naming_an_id_the_table_does_not_hold_kills_the_worker():
+    parser, ingest, reactor = pool()
+    conn = FakeConn("c")
+    parser.parse(conn, [frame([("m", (1, 1.0))])], NOW)
+    proc = reactor.processes[0]
+    bad = encode_points(1, np.array([0, 1], np.uint32), np.ones(2), np.ones(2), ["m"], False, Rejects())
+    proc.proto.childDataReceived(1, encode_ready() + bad)
+    assert proc.signals == ["KILL"] and conn.refusals == ["pickle_worker_died"]
+    assert ingest.points == []
 
 
 def test_spawn_failure_falls_back_to_parsing_here():
