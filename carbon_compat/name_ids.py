@@ -6,7 +6,7 @@ repeat their metrics in much the same order every interval (a statsd flush, a co
 host, a relay forwarding a steady set of senders), so a batch's names are mostly runs of
 consecutive ids.  `run_ids` finds such a run by comparing it whole with the names the
 cache keeps in id order, where a lookup per name would hash every fresh ``str``; a batch
-that is not runs of known names returns None and is resolved name by name.
+that is not runs of known names is resolved name by name.
 
 * `BytesNameCache` keeps the names' UTF-8 bytes: a pickle worker reads a frame's names as
   bytes (pickle_elements.CanonicalFrame) and builds no ``str`` for a run.
@@ -22,6 +22,7 @@ from __future__ import annotations
 import operator
 from array import array
 from collections.abc import Callable
+from enum import Enum
 
 import numpy as np
 
@@ -63,10 +64,16 @@ class NameCache:
         """Keep `new` (just numbered, in id order) for `run_ids`."""
 
 
+class NotRuns(Enum):
+    """Why `run_ids` found no ids."""
+    UNKNOWN_NAME = "a run starts with a name the cache does not hold"
+    SHORT_RUN = "a run of fewer than MIN_RUN names does not end the batch"
+
+
 def run_ids(n: int, head: Callable[[int], int | None],
-            matching: Callable[[int, int, int], int]) -> np.ndarray | None:
+            matching: Callable[[int, int, int], int]) -> np.ndarray | NotRuns:
     """Ids of a batch's `n` names if they are runs of known names, each run at least MIN_RUN
-    names long unless it ends the batch; None otherwise.
+    names long unless it ends the batch (shorter runs cost more than looking each name up).
 
     `head(i)`: the id of name i, None if it is not known.  `matching(i, k, limit)`: how many
     names from i on equal the known names from id k on, at most `limit`.
@@ -76,10 +83,10 @@ def run_ids(n: int, head: Callable[[int], int | None],
     while i < n:
         k = head(i)
         if k is None:
-            return None
+            return NotRuns.UNKNOWN_NAME
         window = min(MIN_RUN, n - i)
         if matching(i, k, window) < window:
-            return None         # a short run that does not end the batch: name by name is cheaper
+            return NotRuns.SHORT_RUN
         j = i + matching(i, k, n - i)
         out[i:j] = np.arange(k, k + j - i, dtype=np.uint32)
         i = j
@@ -119,7 +126,8 @@ class BytesNameCache(NameCache):
             same = _common_prefix(blob, at, known, kat, size)
             return min(limit, int(np.searchsorted(ends, at + same, "right")) - i)
 
-        return run_ids(len(ends), head, matching)
+        found = run_ids(len(ends), head, matching)
+        return found if isinstance(found, np.ndarray) else None
 
 
 def _begin(ends: np.ndarray, i: int) -> int:
@@ -187,14 +195,18 @@ class LineNames(NameCache):
         self.table = NameTable()
 
     def batch(self, batch: Batch) -> Batch:
-        """`batch` carrying the store ids known for its names."""
-        ids = self.run_ids(batch.names)
-        if ids is None:
-            ids, new, reset = self.resolve(batch.names)
+        """`batch` carrying the store ids known for its names: found in runs, or looked up
+        one by one when new names may need numbering.  Known names out of order are left to
+        the writer, which looks them up as fast, off the reactor thread."""
+        found = self.run_ids(batch.names)
+        if found is NotRuns.SHORT_RUN:
+            return batch
+        if found is NotRuns.UNKNOWN_NAME:
+            found, new, reset = self.resolve(batch.names)
             self.table.update(reset, new)
-        return Batch(batch.names, batch.timestamps, batch.values, self.table.known(ids))
+        return Batch(batch.names, batch.timestamps, batch.values, self.table.known(found))
 
-    def run_ids(self, names: list[str]) -> np.ndarray | None:
+    def run_ids(self, names: list[str]) -> np.ndarray | NotRuns:
         table = self.table
 
         def matching(i: int, k: int, limit: int) -> int:

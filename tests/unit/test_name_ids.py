@@ -5,7 +5,7 @@ import pickle
 
 import numpy as np
 
-from carbon_compat.name_ids import MIN_RUN, BytesNameCache, LineNames
+from carbon_compat.name_ids import MIN_RUN, BytesNameCache, LineNames, NotRuns
 from carbon_compat.parsers import Batch
 from carbon_compat.pickle_elements import canonical_frame
 
@@ -70,15 +70,17 @@ def test_line_names_number_names_in_arrival_order_and_find_them_again_in_runs():
         assert cache.batch(line_batch(fresh)).known.slots.tolist() == [names.index(n) for n in part]
 
 
-def test_line_names_resolve_what_is_not_in_runs():
+def test_line_names_number_new_names_and_leave_known_ones_out_of_order_to_the_writer():
     names = [f"m{i}" for i in range(100)]
     cache = LineNames(10_000)
     cache.batch(line_batch(names))
-    assert cache.run_ids(names[::-1]) is None
-    assert cache.run_ids(names[:MIN_RUN - 1] + names[50:]) is None
-    assert cache.run_ids(names[:50] + ["new"]) is None
-    mixed = names[::-1] + ["new", "m3"]
-    assert cache.batch(line_batch(mixed)).known.slots.tolist() == list(range(99, -1, -1)) + [100, 3]
+    assert cache.run_ids(names[::-1]) is NotRuns.SHORT_RUN
+    assert cache.run_ids(names[:MIN_RUN - 1] + names[50:]) is NotRuns.SHORT_RUN
+    assert cache.run_ids(names[:50] + ["new"]) is NotRuns.UNKNOWN_NAME
+    assert cache.batch(line_batch(names[::-1])).known is None             # the writer looks them up
+    fresh = ["new", "m3"] + names[::-1]
+    assert cache.batch(line_batch(fresh)).known.slots.tolist() == [100, 3] + list(range(99, -1, -1))
+    assert cache.batch(line_batch(names[:40] + ["new"])).known.slots.tolist() == list(range(40)) + [100]
 
 
 def test_line_names_hand_the_writer_the_store_ids_it_learned():
@@ -86,10 +88,10 @@ def test_line_names_hand_the_writer_the_store_ids_it_learned():
     first = cache.batch(line_batch(["a", "b", "c"]))
     assert first.known.ids().tolist() == [-1, -1, -1]
     first.known.learn(np.array([7, -2, 9]))              # b was refused by the store: not kept
-    assert cache.batch(line_batch(["c", "b", "a"])).known.ids().tolist() == [9, -1, 7]
+    assert cache.batch(line_batch(["a", "b", "c"])).known.ids().tolist() == [7, -1, 9]
     many = [f"n{i}" for i in range(3000)]                  # the id array grows
     cache.batch(line_batch(many))
-    assert cache.batch(line_batch(["a"] + many[:2])).known.ids().tolist() == [7, -1, -1]
+    assert cache.batch(line_batch(["a", "b", "c"] + many[:2])).known.ids().tolist() == [7, -1, 9, -1, -1]
 
 
 def test_line_names_start_afresh_when_full_and_forget_learned_ids():
