@@ -39,7 +39,7 @@ class LimitsConfig:
     max_pickle_points: int = 500_000       # elements in one pickle frame
     max_connections: int = 4096
     idle_timeout: float = 600.0            # seconds a connection may stay silent
-    max_pending_points: int = 2_000_000    # parsed but not yet stored; above it, sockets pause
+    max_pending_points: int = 500_000      # parsed but not yet stored; above it, sockets pause
     flush_interval: float = 0.1            # seconds between batches to the store (the kill -9 window)
     flush_points: int = 200_000            # a batch goes to the store as soon as it is this big
     shutdown_drain: float = 10.0           # on SIGTERM, read open connections until quiet, at most this long
