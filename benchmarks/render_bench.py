@@ -2,7 +2,8 @@
 same data, request by request.
 
     python -m benchmarks.render_bench [--quick] [--json out.json] [--only strata|graphite]
-                                      [--gw-workers 4] [--render-priority P] [--render-processes N] [--keep]
+                                      [--gw-workers 4] [--render-priority P] [--render-processes N]
+                                      [--render-busy-share S] [--keep]
                                       [--phases render,tree,ingest] [--cases one_24h,dashboard]
 
 What is measured, and how:
@@ -918,7 +919,8 @@ class Bench:
         self.args = args
         self.quick = args.quick
         self.render_settings = {k: v for k, v in (("priority", args.render_priority),
-                                                  ("processes", args.render_processes)) if v is not None}
+                                                  ("processes", args.render_processes),
+                                                  ("busy_share", args.render_busy_share)) if v is not None}
         self.systems = ["strata", "graphite"] if not args.only else [args.only]
         self.work = SCRATCH
         self.rows: list[Row] = []
@@ -1157,6 +1159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--render-priority", choices=["idle", "low", "normal"],
                    help="strata's render.priority (default: the server's, idle)")
     p.add_argument("--render-processes", type=int, help="strata's render.processes (default: the server's, 2)")
+    p.add_argument("--render-busy-share", type=float,
+                   help="strata's render.busy_share (default: the server's, 0.25)")
     p.add_argument("--ingest-rounds", type=int, help="solo/storm pairs, alternated (3; 1 with --quick)")
     p.add_argument("--storm-client-nice", type=int, default=0,
                    help="nice value of the 8 dashboard clients of the ingest storm (default 0)")
