@@ -1,6 +1,6 @@
 """Per-piece costs behind the end-to-end figures, measured in this process (CPU time).
 
-    python -m benchmarks.microbench pickle-worker [--series 100000]
+    python -m benchmarks.microbench pickle-worker [--series 100000] [--shuffled]
     python -m benchmarks.microbench pickle-parse [--series 100000]
     python -m benchmarks.microbench store-write [--series 100000] [--creation-chunks 1]
     python -m benchmarks.microbench render [--data /tmp/renderbench] TARGET@FROM[@PARAM=VALUE] ...
@@ -8,7 +8,8 @@
     python -m benchmarks.microbench view-memory [--names 1000000]
 
 * pickle-worker: ns per point of a pickle worker's answer (parse + name cache) over protocol-2
-  frames of 500 points, as the ingest bench sends them, names already known to the worker.
+  frames of 500 points, as the ingest bench sends them, names already known to the worker;
+  `--shuffled` sends each round in a random order (no run of known names: the worst case).
 * pickle-parse: ns per point of `parse_pickle` over the same frames, with the canonical-layout
   decoder (carbon_compat.pickle_elements) and without it, in alternated rounds.
 * store-write: ns per point of `Store.write` in the steady state (one timestamp for every
@@ -39,27 +40,31 @@ def _series_names(series: int) -> list[str]:
     return [f"servers.host-{i // 50:05d}.app.requests.m{i % 50:02d}" for i in range(series)]
 
 
-def _frames(series: int) -> list[bytes]:
-    """Protocol-2 pickle frames of 500 points, one point per series, as the ingest bench sends."""
+def _frames(series: int, seed: int | None = None) -> list[bytes]:
+    """Protocol-2 pickle frames of 500 points, one point per series, as the ingest bench sends:
+    in series order, or (seed) in a random order of the seed's."""
     names = _series_names(series)
     values = np.random.default_rng(1).random(series).tolist()
-    return [pickle.dumps([(n, (1.7e9, v)) for n, v in zip(names[a:a + 500], values[a:a + 500])],
-                         protocol=2) for a in range(0, series, 500)]
+    order = range(series) if seed is None else np.random.default_rng([2, seed]).permutation(series).tolist()
+    points = [(names[i], (1.7e9, values[i])) for i in order]
+    return [pickle.dumps(points[a:a + 500], protocol=2) for a in range(0, series, 500)]
 
 
-def pickle_worker(series: int) -> str:
+def pickle_worker(series: int, shuffled: bool = False) -> str:
     from carbon_compat.name_ids import BytesNameCache
     from carbon_compat.pickle_worker import answer
     frames = _frames(series)
     cache = BytesNameCache(10 * series)
-    for f in frames:                                    # the names become known
+    for f in frames:                                    # the names become known, in series order
         answer(cache, 1, f, 1.7e9, 500_000)
+    rounds = [_frames(series, seed) for seed in range(5)] if shuffled else [frames] * 5
     started = time.process_time()
-    for _ in range(5):
-        for f in frames:
+    for round_frames in rounds:
+        for f in round_frames:
             answer(cache, 1, f, 1.7e9, 500_000)
     per_point = (time.process_time() - started) / (5 * series)
-    return f"pickle worker: {per_point * 1e9:.0f} ns/point ({1 / per_point / 1e6:.2f}M points/s per core)"
+    return (f"pickle worker{', shuffled frames' if shuffled else ''}: {per_point * 1e9:.0f} ns/point "
+            f"({1 / per_point / 1e6:.2f}M points/s per core)")
 
 
 def pickle_parse(series: int, rounds: int = 6) -> str:
@@ -177,7 +182,9 @@ def view_memory(names: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks.microbench", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="case", required=True)
-    sub.add_parser("pickle-worker").add_argument("--series", type=int, default=100_000)
+    worker = sub.add_parser("pickle-worker")
+    worker.add_argument("--series", type=int, default=100_000)
+    worker.add_argument("--shuffled", action="store_true", help="every round in a random order of its own")
     sub.add_parser("pickle-parse").add_argument("--series", type=int, default=100_000)
     w = sub.add_parser("store-write")
     w.add_argument("--series", type=int, default=100_000)
@@ -190,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("view-memory").add_argument("--names", type=int, default=1_000_000)
     args = ap.parse_args(argv)
     if args.case == "pickle-worker":
-        print(pickle_worker(args.series))
+        print(pickle_worker(args.series, args.shuffled))
     elif args.case == "pickle-parse":
         print(pickle_parse(args.series))
     elif args.case == "store-write":

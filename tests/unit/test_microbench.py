@@ -5,6 +5,7 @@ from benchmarks import microbench
 
 def test_pickle_worker_reports_a_cost_per_point():
     assert microbench.pickle_worker(1000).startswith("pickle worker: ")
+    assert microbench.pickle_worker(1000, shuffled=True).startswith("pickle worker, shuffled frames: ")
 
 
 def test_view_memory_counts_every_name():
