@@ -196,6 +196,16 @@ def test_timestamps_outside_minus_one_are_passed_through(token, expected):
     assert plain(b"a 1 " + token + b"\n") == ([("a", expected, 1.0)], {})
 
 
+def test_a_timestamp_shared_by_every_line_is_read_once_with_the_same_rules():
+    # carbon converts each line's timestamp with float(); one shared token gives one value,
+    # and a bad shared token is a bad timestamp on every line.
+    assert plain(b"a 1 1_0\nb 2 1_0\n") == ([("a", 10.0, 1.0), ("b", 10.0, 2.0)], {})
+    assert plain(b"a 1 -1\nb 2 -1\n") == ([("a", NOW, 1.0), ("b", NOW, 2.0)], {})
+    assert plain(b"a 1 x\nb 2 x\n") == ([], {"bad_timestamp": 2})
+    assert plain(b"a 1 nan\nb 2 nan\n") == ([], {"bad_timestamp": 2})
+    assert plain(b"a 1 10\nb 2 10\nc 3 20\n") == ([("a", 10.0, 1.0), ("b", 10.0, 2.0), ("c", 20.0, 3.0)], {})
+
+
 def test_float_timestamps_are_passed_through_untruncated():
     # carbon 1.1.10: with MIN_TIMESTAMP_RESOLUTION = 0 (code default) float timestamps reach
     # the cache as floats; truncation is the store's job (whisper int()s them).
