@@ -2,6 +2,7 @@
 
     python -m benchmarks.microbench pickle-worker [--series 100000] [--shuffled]
     python -m benchmarks.microbench pickle-parse [--series 100000]
+    python -m benchmarks.microbench plaintext-parse
     python -m benchmarks.microbench store-write [--series 100000] [--creation-chunks 1]
     python -m benchmarks.microbench render [--data /tmp/renderbench] TARGET@FROM[@PARAM=VALUE] ...
     python -m benchmarks.microbench view-refresh [--data /tmp/renderbench]
@@ -10,6 +11,8 @@
 * pickle-worker: ns per point of a pickle worker's answer (parse + name cache) over protocol-2
   frames of 500 points, as the ingest bench sends them, names already known to the worker;
   `--shuffled` sends each round in a random order (no run of known names: the worst case).
+* plaintext-parse: ns per line of `parse_plaintext` over 1500-line chunks sharing one
+  timestamp, and with the last line's timestamp different.
 * pickle-parse: ns per point of `parse_pickle` over the same frames, with the canonical-layout
   decoder (carbon_compat.pickle_elements) and without it, in alternated rounds.
 * store-write: ns per point of `Store.write` in the steady state (one timestamp for every
@@ -85,6 +88,25 @@ def pickle_parse(series: int, rounds: int = 6) -> str:
     return "parse_pickle: " + ", ".join(
         f"{label} {sorted(v)[len(v) // 2]:.0f} ns/point (rounds {' '.join(f'{x:.0f}' for x in v)})"
         for label, v in costs.items())
+
+
+def plaintext_parse(lines: int = 1500, chunks: int = 400) -> str:
+    """ns per line of parse_plaintext over chunks of `lines` lines as a sender writes them: one
+    timestamp for the chunk, and (worst case for the shared-timestamp check) the last differs."""
+    from carbon_compat.parsers import parse_plaintext
+    names = _series_names(lines)
+    out = []
+    for label, last in (("one timestamp", 0), ("last timestamp differs", 10)):
+        data = b"".join(b"%s %d.25 %d\n" % (n.encode(), i % 997, 1_700_000_000 + last * (i == lines - 1))
+                        for i, n in enumerate(names))
+        costs = []
+        for _ in range(5):
+            started = time.process_time()
+            for _ in range(chunks):
+                parse_plaintext(data, 1.7e9)
+            costs.append((time.process_time() - started) / (chunks * lines) * 1e9)
+        out.append(f"{label} {min(costs):.0f} ns/line")
+    return "parse_plaintext (min of 5): " + ", ".join(out)
 
 
 def store_write(series: int, creation_chunks: int = 1, batches: int = 12) -> str:
@@ -182,6 +204,7 @@ def view_memory(names: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks.microbench", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="case", required=True)
+    sub.add_parser("plaintext-parse")
     worker = sub.add_parser("pickle-worker")
     worker.add_argument("--series", type=int, default=100_000)
     worker.add_argument("--shuffled", action="store_true", help="every round in a random order of its own")
@@ -196,7 +219,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("view-refresh").add_argument("--data", type=Path, default=Path("/tmp/renderbench"))
     sub.add_parser("view-memory").add_argument("--names", type=int, default=1_000_000)
     args = ap.parse_args(argv)
-    if args.case == "pickle-worker":
+    if args.case == "plaintext-parse":
+        print(plaintext_parse())
+    elif args.case == "pickle-worker":
         print(pickle_worker(args.series, args.shuffled))
     elif args.case == "pickle-parse":
         print(pickle_parse(args.series))

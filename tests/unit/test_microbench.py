@@ -23,3 +23,8 @@ def test_store_write_reports_the_head_segments_it_wrote_to():
     chunked = microbench.store_write(1000, creation_chunks=4, batches=2)
     assert "up to 1 head segments per block" in one
     assert int(re.search(r"up to (\d+) head", chunked).group(1)) > 1
+
+
+def test_plaintext_parse_reports_both_chunk_shapes():
+    out = microbench.plaintext_parse(lines=100, chunks=2)
+    assert "one timestamp " in out and "last timestamp differs " in out
