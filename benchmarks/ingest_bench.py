@@ -104,21 +104,7 @@ def loadavg() -> str:
 
 def build_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[list[tuple[bytes, int]]]:
     """Per value variant: the list of (payload template, points) chunks covering series [lo, hi)."""
-    out = []
-    for v in range(VARIANTS):
-        chunks = []
-        for a in range(lo, hi, chunk_points):
-            b = min(hi, a + chunk_points)
-            names = [series_name(i) for i in range(a, b)]
-            values = np.array([series_value(i, v) for i in range(a, b)])
-            build = generator.plaintext_lines if protocol == "plaintext" else generator.pickle_frames
-            data = build(names, values)
-            marks = generator.marks(protocol, data)
-            if marks != b - a:
-                raise RuntimeError(f"template has {marks} timestamp marks for {b - a} points")
-            chunks.append((data, b - a))
-        out.append(chunks)
-    return out
+    return [_chunks(protocol, range(lo, hi), v, chunk_points) for v in range(VARIANTS)]
 
 
 def build_shuffled_chunks(protocol: str, lo: int, hi: int, chunk_points: int) -> list[list[tuple[bytes, int]]]:
@@ -126,18 +112,22 @@ def build_shuffled_chunks(protocol: str, lo: int, hi: int, chunk_points: int) ->
     almost no frame repeats the names of an earlier one in the same order, the worst case
     for the pickle worker's runs of known names (a relay interleaving its senders at
     random).  Round r still sends value variant r % VARIANTS."""
-    out = []
-    for k in range(SHUFFLED_ORDERS):
-        v = k % VARIANTS
-        order = shuffled_order(lo, hi, k)
-        chunks = []
-        for a in range(0, len(order), chunk_points):
-            part = order[a:a + chunk_points].tolist()
-            build = generator.plaintext_lines if protocol == "plaintext" else generator.pickle_frames
-            chunks.append((build([series_name(i) for i in part], np.array([series_value(i, v) for i in part])),
-                           len(part)))
-        out.append(chunks)
-    return out
+    return [_chunks(protocol, shuffled_order(lo, hi, k).tolist(), k % VARIANTS, chunk_points)
+            for k in range(SHUFFLED_ORDERS)]
+
+
+def _chunks(protocol: str, order, variant: int, chunk_points: int) -> list[tuple[bytes, int]]:
+    """(payload template, points) chunks sending the series of `order`, in that order."""
+    build = generator.plaintext_lines if protocol == "plaintext" else generator.pickle_frames
+    chunks = []
+    for a in range(0, len(order), chunk_points):
+        part = order[a:a + chunk_points]
+        data = build([series_name(i) for i in part], np.array([series_value(i, variant) for i in part]))
+        marks = generator.marks(protocol, data)
+        if marks != len(part):
+            raise RuntimeError(f"template has {marks} timestamp marks for {len(part)} points")
+        chunks.append((data, len(part)))
+    return chunks
 
 
 @functools.lru_cache(maxsize=4 * SHUFFLED_ORDERS)
@@ -217,9 +207,11 @@ def strata_rounds_base(nseries: int, rate: float | None, seconds: float, margin:
     base = cur - block if now + seconds + margin < cur + 600 else cur
     return base, rounds
 class StrataServer(bench_targets.StrataServer):
-    def __init__(self, tag: str, config_text: str | None = None):
+    """`strata serve` of the checkout `tree` (this one by default)."""
+
+    def __init__(self, tag: str, config_text: str | None = None, tree: Path = REPO):
         super().__init__(tag, config_text, tmp=TMP, prefix="strata-ingest-", http=False, udp=False,
-                         cwd=REPO, pythonpath=REPO)
+                         cwd=tree, pythonpath=tree)
 
     def summary(self) -> dict:
         m = re.search(r"stopped: (\d+) points received, (\d+) stored, (\d+) series created", self.log_text())
@@ -282,10 +274,11 @@ def self_metrics(store, now: float) -> dict:
 
 
 def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: float | None = None,
-               senders: int = 2, shuffled: bool = False) -> Row:
+               senders: int = 2, shuffled: bool = False, tree: Path = REPO,
+               config_text: str | None = None) -> Row:
     row = Row("strata", protocol, nseries, (fmt_rate(rate) if rate else "max") + (", shuffled" if shuffled else ""))
     log(f"strata {protocol} {nseries:,} series, {row.offered}, {seconds:.0f} s (load {loadavg()})")
-    srv = StrataServer(f"{protocol}-{nseries}")
+    srv = StrataServer(f"{protocol}-{nseries}", config_text, tree)
     mon = None
     try:
         if not srv.wait_ready():
@@ -358,7 +351,7 @@ def run_strata(protocol: str, nseries: int, seconds: float, sample: int, rate: f
         srv.cleanup()
 
 
-def run_strata_readable(loaded: bool, nseries: int) -> dict:
+def run_strata_readable(loaded: bool, nseries: int, tree: Path = REPO, config_text: str | None = None) -> dict:
     """Send brand-new series at known times before a SIGKILL; which survived bounds the latency.
 
     SIGKILL (not SIGTERM) so that no drain or flush helps: a point found after the kill had
@@ -366,7 +359,7 @@ def run_strata_readable(loaded: bool, nseries: int) -> dict:
     kill.  Each probe is one line on its own new connection, sent `lead` seconds before the kill.
     """
     leads = [3.0, 2.0, 1.0, 0.5, 0.3, 0.2, 0.1] if loaded else [1.0, 0.5, 0.3, 0.2, 0.15, 0.1, 0.05]
-    srv = StrataServer("readable")
+    srv = StrataServer("readable", config_text, tree)
     out = {"loaded": loaded, "probes": []}
     run = None
     try:

@@ -3,6 +3,7 @@
     python -m benchmarks.microbench pickle-worker [--series 100000] [--shuffled]
     python -m benchmarks.microbench pickle-parse [--series 100000]
     python -m benchmarks.microbench plaintext-parse
+    python -m benchmarks.microbench name-memory [--names 1000000]
     python -m benchmarks.microbench store-write [--series 100000] [--creation-chunks 1]
     python -m benchmarks.microbench render [--data /tmp/renderbench] TARGET@FROM[@PARAM=VALUE] ...
     python -m benchmarks.microbench view-refresh [--data /tmp/renderbench]
@@ -13,6 +14,8 @@
   `--shuffled` sends each round in a random order (no run of known names: the worst case).
 * plaintext-parse: ns per line of `parse_plaintext` over 1500-line chunks sharing one
   timestamp, and with the last line's timestamp different.
+* name-memory: bytes per name of the server's receivers' name ids (name_ids.LineNames) and
+  of a pickle worker's name cache, measured with tracemalloc.
 * pickle-parse: ns per point of `parse_pickle` over the same frames, with the canonical-layout
   decoder (carbon_compat.pickle_elements) and without it, in alternated rounds.
 * store-write: ns per point of `Store.write` in the steady state (one timestamp for every
@@ -107,6 +110,30 @@ def plaintext_parse(lines: int = 1500, chunks: int = 400) -> str:
             costs.append((time.process_time() - started) / (chunks * lines) * 1e9)
         out.append(f"{label} {min(costs):.0f} ns/line")
     return "parse_plaintext (min of 5): " + ", ".join(out)
+
+
+def name_memory(names: int = 1_000_000) -> str:
+    """Bytes per name held by the server's receivers' name ids (LineNames, whose str objects
+    the store's index holds anyway) and by a pickle worker's cache (its own strs included)."""
+    import tracemalloc
+    from carbon_compat.name_ids import BytesNameCache, LineNames
+    from carbon_compat.parsers import Batch
+    listed = _series_names(names)
+    tracemalloc.start()
+    line_names = LineNames(names)
+    line_names.batch(Batch(listed, np.zeros(names), np.zeros(names)))
+    receivers = tracemalloc.get_traced_memory()[0] / names
+    tracemalloc.stop()
+    del line_names
+    tracemalloc.start()
+    worker_names = _series_names(names)
+    cache = BytesNameCache(names)
+    cache.resolve(worker_names)
+    del worker_names
+    worker = tracemalloc.get_traced_memory()[0] / names
+    tracemalloc.stop()
+    return (f"name ids of {names:,} names ({len(listed[0])}-byte names, tracemalloc): receivers "
+            f"{receivers:.0f} B/name, pickle worker {worker:.0f} B/name ({cache.capacity:,} capacity)")
 
 
 def store_write(series: int, creation_chunks: int = 1, batches: int = 12) -> str:
@@ -205,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="benchmarks.microbench", description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="case", required=True)
     sub.add_parser("plaintext-parse")
+    sub.add_parser("name-memory").add_argument("--names", type=int, default=1_000_000)
     worker = sub.add_parser("pickle-worker")
     worker.add_argument("--series", type=int, default=100_000)
     worker.add_argument("--shuffled", action="store_true", help="every round in a random order of its own")
@@ -221,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.case == "plaintext-parse":
         print(plaintext_parse())
+    elif args.case == "name-memory":
+        print(name_memory(args.names))
     elif args.case == "pickle-worker":
         print(pickle_worker(args.series, args.shuffled))
     elif args.case == "pickle-parse":

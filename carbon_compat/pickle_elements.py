@@ -147,14 +147,6 @@ def canonical_frame(payload: bytes) -> CanonicalFrame | None:
     return CanonicalFrame(blob, np.cumsum(lengths + 1), ts, values)
 
 
-def canonical_columns(payload: bytes) -> tuple[list[str], np.ndarray, np.ndarray] | None:
-    """(names, timestamps, values) of a frame `canonical_frame` reads, names decoded; None
-    for any other frame, or one with a name that is not decodable."""
-    frame = canonical_frame(payload)
-    names = frame.names() if frame is not None else None
-    return (names, frame.timestamps, frame.values) if names is not None else None
-
-
 def _element_starts(payload: bytes) -> np.ndarray | None:
     """Where each element of a canonical frame starts, or None if the frame is not one."""
     n = len(payload)

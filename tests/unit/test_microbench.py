@@ -28,3 +28,8 @@ def test_store_write_reports_the_head_segments_it_wrote_to():
 def test_plaintext_parse_reports_both_chunk_shapes():
     out = microbench.plaintext_parse(lines=100, chunks=2)
     assert "one timestamp " in out and "last timestamp differs " in out
+
+
+def test_name_memory_reports_both_caches():
+    out = microbench.name_memory(2000)
+    assert "receivers " in out and "pickle worker " in out
