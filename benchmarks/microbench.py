@@ -58,16 +58,16 @@ def _frames(series: int, seed: int | None = None) -> list[bytes]:
 
 def pickle_worker(series: int, shuffled: bool = False) -> str:
     from carbon_compat.name_ids import BytesNameCache
-    from carbon_compat.pickle_worker import answer
+    from carbon_compat.parse_worker import PICKLE, answer
     frames = _frames(series)
     cache = BytesNameCache(10 * series)
     for f in frames:                                    # the names become known, in series order
-        answer(cache, 1, f, 1.7e9, 500_000)
+        answer(cache, 1, PICKLE, f, 1.7e9, 500_000)
     rounds = [_frames(series, seed) for seed in range(5)] if shuffled else [frames] * 5
     started = time.process_time()
     for round_frames in rounds:
         for f in round_frames:
-            answer(cache, 1, f, 1.7e9, 500_000)
+            answer(cache, 1, PICKLE, f, 1.7e9, 500_000)
     per_point = (time.process_time() - started) / (5 * series)
     return (f"pickle worker{', shuffled frames' if shuffled else ''}: {per_point * 1e9:.0f} ns/point "
             f"({1 / per_point / 1e6:.2f}M points/s per core)")

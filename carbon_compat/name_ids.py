@@ -8,12 +8,13 @@ consecutive ids.  `run_ids` finds such a run by comparing it whole with the name
 cache keeps in id order, where a lookup per name would hash every fresh ``str``; a batch
 that is not runs of known names is resolved name by name.
 
-* `BytesNameCache` keeps the names' UTF-8 bytes: a pickle worker reads a frame's names as
-  bytes (pickle_elements.CanonicalFrame) and builds no ``str`` for a run.
+* `BytesNameCache` keeps the names' UTF-8 bytes: a parse worker reads a pickle frame's names
+  as bytes (pickle_elements.CanonicalFrame) and builds no ``str`` for a run; a plaintext
+  chunk's names are joined into the same form, one bytes compare per run.
 * `NameTable` holds the names of a cache's ids as ``str`` and the store id of each once
-  the writer has learned it: the server keeps one per pickle worker.
+  the writer has learned it: the server keeps one per parse worker.
 * `LineNames` is a cache with a NameTable of its own, for the server's own receivers
-  (plaintext over TCP and UDP, pickle parsed in process): their batches reach the writer
+  (plaintext over UDP, and TCP parsed in process): their batches reach the writer
   with store ids, so the writer skips its index for them.
 """
 
@@ -94,7 +95,7 @@ def run_ids(n: int, head: Callable[[int], int | None],
 
 
 class BytesNameCache(NameCache):
-    """A pickle worker's cache: names kept as UTF-8 bytes, each followed by a NUL."""
+    """A parse worker's cache: names kept as UTF-8 bytes, each followed by a NUL."""
 
     def __init__(self, capacity: int):
         super().__init__(capacity)
@@ -129,6 +130,14 @@ class BytesNameCache(NameCache):
         found = run_ids(len(ends), head, matching)
         return found if isinstance(found, np.ndarray) else None
 
+    def run_ids_of(self, names: list[str]) -> np.ndarray | None:
+        """`run_ids` of `names` (a plaintext batch's), or None."""
+        blob = ("\0".join(names) + "\0").encode("utf-8", "surrogatepass") if names else b""
+        ends = np.flatnonzero(np.frombuffer(blob, np.uint8) == 0) + 1
+        if len(ends) != len(names):     # a name holds a NUL: no way to tell the names apart
+            return None
+        return self.run_ids(blob, ends)
+
 
 def _begin(ends: np.ndarray, i: int) -> int:
     return int(ends[i - 1]) if i else 0
@@ -145,7 +154,7 @@ def _common_prefix(a: bytes, i: int, b: bytearray, k: int, size: int) -> int:
 class NameTable:
     """The names of a cache's ids, as the same ``str`` objects every time, and the store id
     of each once the writer has learned it (through the batches' KnownIds): the server's
-    copy of a pickle worker's cache, or LineNames' own."""
+    copy of a parse worker's cache, or LineNames' own."""
 
     def __init__(self) -> None:
         self._names = np.empty(1024, object)

@@ -10,8 +10,8 @@ Framing limits, where Strata keeps the connection and carbon would drop it:
 * a pickle frame longer than `max_pickle_frame` is skipped (its bytes read and discarded,
   the stream stays in sync) and counted (`frame_too_long`); carbon closes the connection.
 A pickle that names any global (a code-execution attempt) closes the connection.
-Pickle frames are parsed by the factory's `pickle_parser` (carbon_compat.pickle_pool):
-in this process, or in worker processes.
+What the TCP receivers cut is parsed by the factory's `parser` (carbon_compat.parse_pool):
+in this process, or in worker processes.  UDP datagrams are parsed here.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ import numpy as np
 from twisted.internet import protocol
 from twisted.protocols.policies import TimeoutMixin
 
-from .parsers import Rejects, parse_plaintext, parse_plaintext_datagram
-from .pickle_pool import InlinePickleParser
+from .parse_pool import InlineParser
+from .parse_worker import PICKLE, PLAINTEXT
+from .parsers import Rejects, parse_plaintext_datagram
 
 log = logging.getLogger("strata.carbon")
 
@@ -39,7 +40,10 @@ def _peer(transport) -> str:
 
 
 class _CarbonStream(protocol.Protocol, TimeoutMixin):
-    """Shared connection bookkeeping: registration for backpressure, limits, idle timeout."""
+    """Shared connection bookkeeping: registration for backpressure, limits, idle timeout,
+    and `refuse` (the parser closing the connection)."""
+
+    refused_input = False      # set once the parser closed the connection; later input is dropped
 
     def connectionMade(self):
         f = self.factory
@@ -68,6 +72,16 @@ class _CarbonStream(protocol.Protocol, TimeoutMixin):
     def now(self) -> float:
         return self.factory.clock.seconds()
 
+    def refuse(self, reason: str, message: str, detail: str) -> None:
+        """Count `reason`, log `message`, and close the connection; its later input is dropped."""
+        if self.refused_input:
+            return
+        self.refused_input = True
+        self.factory.ingest.note_rejects(_one(reason, detail), self.peer)
+        log.warning("closing connection from %s: %s", self.peer, message)
+        self._buffer = b""
+        self.transport.abortConnection()
+
 
 class PlaintextReceiver(_CarbonStream):
     """`metric value timestamp\\n` lines over TCP."""
@@ -76,6 +90,8 @@ class PlaintextReceiver(_CarbonStream):
     _discarding = False
 
     def dataReceived(self, data: bytes) -> None:
+        if self.refused_input:
+            return
         self.resetTimeout()
         limit = self.factory.limits.max_line_length
         if self._discarding:
@@ -93,8 +109,7 @@ class PlaintextReceiver(_CarbonStream):
         self._keep_tail(tail, limit)
         if len(complete) > limit:
             complete = self._without_long_lines(complete, limit)
-        batch, rejects = parse_plaintext(complete, self.now())
-        self.factory.ingest.submit(batch, rejects, self.peer)
+        self.factory.parser.parse(self, PLAINTEXT, [complete], self.now())
 
     def _without_long_lines(self, complete: bytes, limit: int) -> bytes:
         """`complete` minus lines longer than `limit` (counted); newline positions via numpy."""
@@ -128,16 +143,15 @@ class PlaintextReceiver(_CarbonStream):
 class PickleReceiver(_CarbonStream):
     """4-byte big-endian length + pickle of [(metric, (timestamp, value)), ...] frames.
 
-    Frames go to the factory's pickle parser (in-process, or worker processes), which hands
-    the points to Ingest in this connection's order, or calls `refuse`.
+    Frames go to the factory's parser (in-process, or worker processes), which hands the
+    points to Ingest in this connection's order, or calls `refuse`.
     """
 
     _buffer = b""
     _skip = 0
-    refused_frames = False      # set once a frame closed the connection; later frames are dropped
 
     def dataReceived(self, data: bytes) -> None:
-        if self.refused_frames:
+        if self.refused_input:
             return
         self.resetTimeout()
         if self._skip:
@@ -161,17 +175,7 @@ class PickleReceiver(_CarbonStream):
             pos += 4 + length
         self._buffer = buf[pos:]
         if frames:
-            self.factory.pickle_parser.parse(self, frames, self.now())
-
-    def refuse(self, reason: str, message: str, detail: str) -> None:
-        """Count `reason`, log `message`, and close the connection; its later frames are dropped."""
-        if self.refused_frames:
-            return
-        self.refused_frames = True
-        self.factory.ingest.note_rejects(_one(reason, detail), self.peer)
-        log.warning("closing connection from %s: %s", self.peer, message)
-        self._buffer = b""
-        self.transport.abortConnection()
+            self.factory.parser.parse(self, PICKLE, frames, self.now())
 
 
 class PlaintextDatagram(protocol.DatagramProtocol):
@@ -196,13 +200,13 @@ class PlaintextDatagram(protocol.DatagramProtocol):
 class CarbonFactory(protocol.ServerFactory):
     noisy = False   # our own log says what listens where
 
-    def __init__(self, protocol_class, ingest, limits, clock, pickle_parser=None):
+    def __init__(self, protocol_class, ingest, limits, clock, parser=None):
         self.protocol = protocol_class
         self.ingest = ingest
         self.limits = limits
         self.clock = clock
         self.connections = 0
-        self.pickle_parser = pickle_parser or InlinePickleParser(ingest, limits.max_pickle_points)
+        self.parser = parser or InlineParser(ingest, limits.max_pickle_points)
 
 
 def _one(reason: str, text) -> Rejects:

@@ -1,13 +1,14 @@
 """`strata serve`: the Carbon listeners, the ingest pipeline and the store in one process.
 
-Threads: the reactor (sockets, parsing, batching, self-metrics), one writer (store.write),
+Threads: the reactor (sockets, framing, batching, self-metrics), one writer (store.write),
 one syncer (store.sync every `sync_interval`) and one maintainer (store.maintain when blocks
-are due; sealing does not hold the store lock, so writes go on).  Pickle frames are parsed
-by `limits.pickle_workers` worker processes (carbon_compat.pickle_pool), or on the reactor
-thread when that is 0.
+are due; sealing does not hold the store lock, so writes go on).  What the TCP receivers
+frame (pickle frames, chunks of plaintext lines) is parsed by `limits.parse_workers` worker
+processes (carbon_compat.parse_pool), or on the reactor thread when that is 0; UDP
+datagrams are parsed on the reactor thread.
 SIGTERM/SIGINT: stop listening, keep reading open connections until they have been quiet
 for 0.2 s (at most `shutdown_drain` seconds) so that points already in socket buffers are
-not lost, close them, let the pickle workers answer what they hold, write everything
+not lost, close them, let the parse workers answer what they hold, write everything
 pending, close the store, exit 0.
 """
 
@@ -24,7 +25,7 @@ from tsdb import Store
 
 from .ingest import DiskSpace, Ingest
 from .name_ids import LineNames
-from .pickle_pool import make_pickle_parser
+from .parse_pool import make_parser
 from .protocols import CarbonFactory, PickleReceiver, PlaintextDatagram, PlaintextReceiver
 from .selfmetrics import SelfMetrics
 
@@ -84,7 +85,7 @@ class CarbonService:
         self.reactor = reactor
         self.store: Store | None = None
         self.ingest: Ingest | None = None
-        self.pickle_parser = None
+        self.parser = None
         self.ports: list = []
         self.factories: list[CarbonFactory] = []
         self.housekeeper: Housekeeper | None = None
@@ -101,8 +102,9 @@ class CarbonService:
                              disk=DiskSpace(self.store.root, cfg.storage.min_free_disk_mb << 20),
                              names=LineNames(lim.receiver_names) if lim.receiver_names else None)
         self.ingest.start()
-        self.pickle_parser = make_pickle_parser(self.ingest, self.reactor, lim, cfg.server.pickle_port)
-        self.pickle_parser.start()
+        self.parser = make_parser(self.ingest, self.reactor, lim,
+                                  bool(cfg.server.line_port or cfg.server.pickle_port))
+        self.parser.start()
         self._listen()
         st = cfg.storage
         self.housekeeper = Housekeeper(self.store, st.sync_interval, st.maintain_interval)
@@ -119,7 +121,7 @@ class CarbonService:
         for port, cls, name in ((srv.line_port, PlaintextReceiver, "plaintext tcp"),
                                 (srv.pickle_port, PickleReceiver, "pickle tcp")):
             if port:
-                factory = CarbonFactory(cls, self.ingest, lim, self.reactor, self.pickle_parser)
+                factory = CarbonFactory(cls, self.ingest, lim, self.reactor, self.parser)
                 self.factories.append(factory)
                 self.ports.append(self.reactor.listenTCP(port, factory, interface=srv.bind))
                 log.info("listening for carbon %s on %s:%d", name, srv.bind, self.ports[-1].getHost().port)
@@ -149,7 +151,7 @@ class CarbonService:
     def _drain(self, d) -> None:
         """Keep reading until no connection has sent anything for DRAIN_QUIET, or the limit.
         Paused sockets are not quiet: their data is still in the kernel."""
-        quiet = (not self.ingest.paused and self.pickle_parser.idle()
+        quiet = (not self.ingest.paused and self.parser.idle()
                  and self.reactor.seconds() - self.ingest.last_data >= DRAIN_QUIET)
         if quiet or self.reactor.seconds() >= self._drain_until:
             self._finish(d)
@@ -160,8 +162,8 @@ class CarbonService:
         self.ingest.close_transports()
         if self._metrics_loop is not None and self._metrics_loop.running:
             self._metrics_loop.stop()
-        # Frames still with a pickle worker are answered (or re-parsed here) before the flush.
-        stopped = self.pickle_parser.stop(self.config.limits.shutdown_drain)
+        # Requests still with a parse worker are answered (or re-parsed here) before the flush.
+        stopped = self.parser.stop(self.config.limits.shutdown_drain)
         stopped.addCallback(lambda _: self._close(d))
 
     def _close(self, d) -> None:

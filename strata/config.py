@@ -43,8 +43,8 @@ class LimitsConfig:
     flush_interval: float = 0.1            # seconds between batches to the store (the kill -9 window)
     flush_points: int = 200_000            # a batch goes to the store as soon as it is this big
     shutdown_drain: float = 10.0           # on SIGTERM, read open connections until quiet, at most this long
-    pickle_workers: int = 1                # processes that parse pickle frames; 0 = in the server process
-    pickle_worker_names: int = 1_000_000   # distinct names each pickle worker numbers before it starts afresh
+    parse_workers: int = 1                 # processes that parse what the TCP receivers frame; 0 = in the server process
+    parse_worker_names: int = 1_000_000    # distinct names each parse worker numbers before it starts afresh
     receiver_names: int = 1_000_000        # distinct names the server numbers for its receivers; 0 = off
 
 

@@ -162,7 +162,7 @@ def count_missing(server, prefixes, series: int, t: int, rounds: int) -> int:
 @pytest.mark.parametrize("workers", [0, 1], ids=["in-process", "worker"])
 @pytest.mark.parametrize("pending_limit", [None, 3000], ids=["free", "backpressure"])
 def test_sigterm_under_pickle_load_loses_no_point(tmp_path, request, workers, pending_limit):
-    config = f"[limits]\npickle_workers = {workers}\n"
+    config = f"[limits]\nparse_workers = {workers}\n"
     if pending_limit is not None:
         config += f"max_pending_points = {pending_limit}\n"
     server = start_server(tmp_path, config=config)
@@ -226,11 +226,11 @@ def test_killed_pickle_worker_is_restarted_and_ingest_goes_on(server):
     send_tcp(server.pickle_port, pickle_rounds("before", t, 100, 2))
     time.sleep(0.5)     # answered first: the frame a worker is parsing when it dies is dropped by design
     os.kill(first, signal.SIGKILL)
-    wait_for(lambda: "restarting pickle worker 0" in server.log())
+    wait_for(lambda: "restarting parse worker 0" in server.log())
     wait_for(lambda: worker_pids(server) not in ([], [first]))
     send_tcp(server.pickle_port, pickle_rounds("after", t, 100, 2))
     assert server.stop() == 0
-    assert "pickle worker pid %d died (signal 9)" % first in server.log()
+    assert "parse worker pid %d died (signal 9)" % first in server.log()
     assert count_missing(server, ["before", "after"], 100, t, 2) == 0
 
 

@@ -88,15 +88,15 @@ def test_admin_token_is_empty_by_default_and_read_from_render(tmp_path):
         load(cfg)
 
 
-def test_pickle_workers_default_to_one_and_zero_means_in_process(tmp_path):
-    assert (Config().limits.pickle_workers, Config().limits.pickle_worker_names) == (1, 1_000_000)
+def test_parse_workers_default_to_one_and_zero_means_in_process(tmp_path):
+    assert (Config().limits.parse_workers, Config().limits.parse_worker_names) == (1, 1_000_000)
     cfg = tmp_path / "strata.toml"
-    cfg.write_text("[limits]\npickle_workers = 0\npickle_worker_names = 5000\n")
-    assert (load(cfg).limits.pickle_workers, load(cfg).limits.pickle_worker_names) == (0, 5000)
+    cfg.write_text("[limits]\nparse_workers = 0\nparse_worker_names = 5000\n")
+    assert (load(cfg).limits.parse_workers, load(cfg).limits.parse_worker_names) == (0, 5000)
     cfg.write_text("[limits]\nreceiver_names = 0\n")
     assert (Config().limits.receiver_names, load(cfg).limits.receiver_names) == (1_000_000, 0)
-    cfg.write_text("[limits]\npickle_workers = -1\n")
-    with pytest.raises(ConfigFileError, match="pickle_workers = -1 has the wrong type"):
+    cfg.write_text("[limits]\nparse_workers = -1\n")
+    with pytest.raises(ConfigFileError, match="parse_workers = -1 has the wrong type"):
         load(cfg)
 
 

@@ -11,6 +11,7 @@ import pytest
 from twisted.internet import task
 from twisted.internet.testing import StringTransport
 
+from carbon_compat.parse_worker import PLAINTEXT
 from carbon_compat.protocols import CarbonFactory, PickleReceiver, PlaintextDatagram, PlaintextReceiver
 from strata.config import LimitsConfig
 
@@ -79,6 +80,28 @@ def test_unterminated_last_line_is_dropped_like_carbon():
     proto.dataReceived(b"a 1 1\nb 2")
     proto.connectionLost()
     assert [p[0] for p in ingest.points] == ["a"]
+
+
+class RecordingParser:
+    """Stands in for the factory's parser: records what the protocol hands over."""
+
+    def __init__(self):
+        self.calls: list[tuple[int, list[bytes]]] = []
+
+    def parse(self, conn, kind, payloads, now):
+        self.calls.append((kind, payloads))
+
+
+def test_plaintext_chunks_go_to_the_parser_whole_and_input_after_a_refusal_is_dropped():
+    proto, transport, ingest = connect(PlaintextReceiver)
+    proto.factory.parser = parser = RecordingParser()
+    proto.dataReceived(b"a 1 1\nb 2")
+    proto.dataReceived(b" 2\nc 3 3\n")
+    assert parser.calls == [(PLAINTEXT, [b"a 1 1\n"]), (PLAINTEXT, [b"b 2 2\nc 3 3\n"])]
+    proto.refuse("parse_worker_died", "the parse worker died", "12 bytes")
+    proto.dataReceived(b"d 4 4\n")
+    assert len(parser.calls) == 2 and transport.disconnecting
+    assert ingest.rejects == Counter({"parse_worker_died": 1})
 
 
 def frame(obj, protocol=2) -> bytes:

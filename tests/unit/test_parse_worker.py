@@ -1,6 +1,7 @@
-"""Pickle parsing in worker processes: the wire format, the name cache and table, the worker's
-loop, and the server side (order, hostile frames, backpressure, a worker that dies), all
-without a reactor: the worker process is replaced by a loopback that runs the same `answer`."""
+"""Parsing in worker processes: the wire format, the name cache and table, the worker's loop
+(pickle frames and plaintext chunks), and the server side (order, hostile frames,
+backpressure, a worker that dies), all without a reactor: the worker process is replaced by
+a loopback that runs the same `answer`."""
 
 from __future__ import annotations
 
@@ -14,11 +15,11 @@ import numpy as np
 import pytest
 from twisted.internet import task
 
-from carbon_compat import pickle_pool
+from carbon_compat import parse_pool
 from carbon_compat.name_ids import BytesNameCache, NameTable
-from carbon_compat.parsers import Rejects, parse_pickle
-from carbon_compat.pickle_pool import InlinePickleParser, WorkerPickleParser, make_pickle_parser
-from carbon_compat.pickle_worker import (ANSWER, HOSTILE, POINTS, READY, AnswerSplitter,
+from carbon_compat.parsers import Rejects, parse_pickle, parse_plaintext
+from carbon_compat.parse_pool import InlineParser, WorkerParser, make_parser
+from carbon_compat.parse_worker import (ANSWER, HOSTILE, PICKLE, PLAINTEXT, POINTS, READY, AnswerSplitter,
                                          WorkerProtocolError, answer, decode_answer,
                                          encode_hostile, encode_points, encode_ready, read_request,
                                          request_header, serve)
@@ -168,17 +169,17 @@ def test_worker_answers_repeated_frames_from_runs_with_the_same_ids():
 def test_a_repeated_frame_builds_no_name(monkeypatch):
     cache = BytesNameCache(1000)
     payload = frame([(f"s.{i}", (-1, float(i))) for i in range(100)])
-    answer(cache, 1, payload, NOW, 1000)
-    assert decode_answer(answer(cache, 2, payload, NOW, 99)).rejects.counts == Counter({"too_many_points": 1})
+    answer(cache, 1, PICKLE, payload, NOW, 1000)
+    assert decode_answer(answer(cache, 2, PICKLE, payload, NOW, 99)).rejects.counts == Counter({"too_many_points": 1})
     monkeypatch.setattr(cache, "resolve", lambda names: pytest.fail("resolved name by name"))
-    ans = decode_answer(answer(cache, 3, payload, NOW, 1000))
+    ans = decode_answer(answer(cache, 3, PICKLE, payload, NOW, 1000))
     assert ans.ids.tolist() == list(range(100)) and ans.timestamps.tolist() == [NOW] * 100
 
 
 # ------------------------------------------------------------------------------ the worker loop
 
-def run_worker(payloads, capacity=1000, max_points=500_000) -> list:
-    inp = io.BytesIO(b"".join(request_header(i + 1, NOW, len(p)) + p for i, p in enumerate(payloads)))
+def run_worker(payloads, capacity=1000, max_points=500_000, kind=PICKLE) -> list:
+    inp = io.BytesIO(b"".join(request_header(i + 1, NOW, len(p), kind) + p for i, p in enumerate(payloads)))
     out = io.BytesIO()
     serve(inp, out, max_points, capacity)
     return [decode_answer(m) for m in AnswerSplitter().feed(out.getvalue())]
@@ -199,6 +200,57 @@ def test_worker_answers_every_request_in_order_like_the_in_process_parser():
         assert ans.values.tolist() == batch.values.tolist()
         assert ans.rejects.counts == rejects.counts
     assert answers[-1].rejects.counts == Counter({"bad_value": 1, "nan_value": 1})
+
+
+def lines(names, ts, values) -> bytes:
+    return b"".join(f"{n} {v} {t}\n".encode() for n, t, v in zip(names, ts, values))
+
+
+PLAINTEXT_CHUNKS = [
+    lines([f"s.{i}" for i in range(40)], [NOW] * 40, range(40)),
+    lines([f"s.{i}" for i in range(40)], [NOW + 10] * 40, range(40, 80)),    # one run of known names
+    lines([f"s.{i}" for i in reversed(range(40))], [-1] * 40, range(40)),    # known, not in runs
+    lines(["s.1", "new.1", "s.2"], [NOW] * 3, [1, 2, 3]),                    # known and new mixed
+    b"ok 1 2\nbad line\nnan nan 5\n\xff\xfe 1 2\n\nlast 3 4",             # rejects, no last newline
+    b"nul\x00name 1 2\nplain 1 2\n",                                         # a name holding a NUL
+]
+
+
+def test_worker_parses_plaintext_chunks_like_the_in_process_parser():
+    answers = run_worker(PLAINTEXT_CHUNKS, kind=PLAINTEXT)
+    table = NameTable()
+    for ans, chunk in zip(answers[1:], PLAINTEXT_CHUNKS):
+        table.update(ans.reset, ans.new_names)
+        batch, rejects = parse_plaintext(chunk, NOW)
+        assert table.names_of(ans.ids) == batch.names
+        assert ans.timestamps.tolist() == batch.timestamps.tolist()
+        assert ans.values.tolist() == batch.values.tolist()
+        assert ans.rejects.counts == rejects.counts
+    assert answers[4].new_names == ["new.1"]
+    assert answers[5].rejects.counts == Counter({"bad_line": 1, "nan_value": 1, "invalid_utf8": 1})
+
+
+def test_a_repeated_plaintext_chunk_is_one_run_and_resolves_no_name(monkeypatch):
+    cache = BytesNameCache(1000)
+    chunk = lines([f"s.{i}" for i in range(100)], [NOW] * 100, range(100))
+    answer(cache, 1, PLAINTEXT, chunk, NOW, 10)     # max_points bounds pickle frames only
+    monkeypatch.setattr(cache, "resolve", lambda names: pytest.fail("resolved name by name"))
+    ans = decode_answer(answer(cache, 2, PLAINTEXT, chunk, NOW, 10))
+    assert ans.ids.tolist() == list(range(100)) and ans.new_names == []
+
+
+def test_worker_gives_up_on_a_request_of_unknown_kind():
+    inp = io.BytesIO(request_header(1, NOW, 1, 9) + b"x")
+    with pytest.raises(WorkerProtocolError, match="unknown kind 9"):
+        serve(inp, io.BytesIO(), 10, 10)
+
+
+def test_answer_turns_an_unexpected_plaintext_parser_error_into_a_reject(monkeypatch):
+    def broken(payload, now):
+        raise MemoryError("no room")
+    monkeypatch.setattr("carbon_compat.parse_worker.parse_plaintext", broken)
+    ans = decode_answer(answer(BytesNameCache(10), 4, PLAINTEXT, b"a 1 2\n", NOW, 10))
+    assert ans.seq == 4 and ans.rejects.counts == Counter({"bad_line": 1})
 
 
 def test_worker_refuses_a_hostile_pickle_without_running_it_and_goes_on(tmp_path):
@@ -232,8 +284,8 @@ def test_worker_stops_at_a_truncated_request():
 def test_answer_turns_an_unexpected_parser_error_into_a_reject(monkeypatch):
     def broken(payload, now, max_points):
         raise MemoryError("no room")
-    monkeypatch.setattr("carbon_compat.pickle_worker.parse_pickle", broken)
-    ans = decode_answer(answer(BytesNameCache(10), 3, b"x", NOW, 10))
+    monkeypatch.setattr("carbon_compat.parse_worker.parse_pickle", broken)
+    ans = decode_answer(answer(BytesNameCache(10), 3, PICKLE, b"x", NOW, 10))
     assert ans.seq == 3 and ans.rejects.counts == Counter({"bad_pickle": 1})
 
 
@@ -267,11 +319,11 @@ class FakeIngest:
 class FakeConn:
     def __init__(self, peer):
         self.peer = peer
-        self.refused_frames = False
+        self.refused_input = False
         self.refusals: list[str] = []
 
     def refuse(self, reason, message, detail):
-        self.refused_frames = True
+        self.refused_input = True
         self.refusals.append(reason)
 
 
@@ -307,8 +359,8 @@ class LoopbackProcess:
             req = read_request(buf)
             if req is None:
                 break
-            seq, now, payload = req
-            out += answer(self.cache, seq, payload, now, 500_000)
+            seq, now, kind, payload = req
+            out += answer(self.cache, seq, kind, payload, now, 500_000)
             done += 1
         self.requests = buf.read()
         for i in range(0, len(out), chunk):
@@ -338,16 +390,16 @@ class FakeReactor(task.Clock):
 
 def pool(workers=1, capacity=1000, **kw):
     ingest, reactor = FakeIngest(), FakeReactor(capacity, **kw)
-    parser = WorkerPickleParser(ingest, reactor, workers=workers, max_points=500_000, name_capacity=capacity)
+    parser = WorkerParser(ingest, reactor, workers=workers, max_points=500_000, name_capacity=capacity)
     parser.start()
     return parser, ingest, reactor
 
 
-def test_make_pickle_parser_follows_the_settings():
+def test_make_parser_follows_the_settings():
     ingest, reactor = FakeIngest(), FakeReactor()
-    assert isinstance(make_pickle_parser(ingest, reactor, LimitsConfig(pickle_workers=0)), InlinePickleParser)
-    assert isinstance(make_pickle_parser(ingest, reactor, LimitsConfig(), pickle_port=0), InlinePickleParser)
-    assert isinstance(make_pickle_parser(ingest, reactor, LimitsConfig()), WorkerPickleParser)
+    assert isinstance(make_parser(ingest, reactor, LimitsConfig(parse_workers=0)), InlineParser)
+    assert isinstance(make_parser(ingest, reactor, LimitsConfig(), tcp_listeners=False), InlineParser)
+    assert isinstance(make_parser(ingest, reactor, LimitsConfig()), WorkerParser)
 
 
 def test_points_keep_each_connections_order_across_many_frames_workers_and_chunkings():
@@ -358,7 +410,7 @@ def test_points_keep_each_connections_order_across_many_frames_workers_and_chunk
         for k, conn in enumerate(conns):
             pts = [(f"c{k}.s{(rnd * 7 + i) % 30}", (NOW + rnd, float(rnd * 100 + i))) for i in range(9)]
             expected[conn.peer] += [(conn.peer, n, t, v) for n, (t, v) in pts]
-            parser.parse(conn, [frame(pts)], NOW)
+            parser.parse(conn, PICKLE, [frame(pts)], NOW)
         if rnd % 3 == 0:
             for proc in reactor.processes:
                 proc.deliver(chunk=1 + rnd)
@@ -370,11 +422,45 @@ def test_points_keep_each_connections_order_across_many_frames_workers_and_chunk
     assert ingest.pending == 0
 
 
+def test_plaintext_and_pickle_connections_share_the_workers_and_keep_their_order():
+    parser, ingest, reactor = pool(workers=2, capacity=50)
+    text, pick = FakeConn("text"), FakeConn("pick")
+    expected = {"text": [], "pick": []}
+    for rnd in range(20):
+        names = [f"t.{(rnd * 3 + i) % 30}" for i in range(7)]
+        parser.parse(text, PLAINTEXT, [lines(names, [NOW + rnd] * 7, range(7))], NOW)
+        expected["text"] += [("text", n, NOW + rnd, float(i)) for i, n in enumerate(names)]
+        parser.parse(pick, PICKLE, [frame([(f"p.{rnd}", (NOW, float(rnd)))])], NOW)
+        expected["pick"].append(("pick", f"p.{rnd}", NOW, float(rnd)))
+        if rnd % 4 == 0:
+            for proc in reactor.processes:
+                proc.deliver(chunk=3 + rnd)
+    for proc in reactor.processes:
+        proc.deliver()
+    for peer, points in expected.items():
+        assert [p for p in ingest.points if p[0] == peer] == points
+    assert ingest.pending == 0 and parser.idle()
+
+
+def test_dead_worker_drops_the_plaintext_chunk_it_was_parsing_and_parses_the_rest_here():
+    parser, ingest, reactor = pool()
+    a, b = FakeConn("a"), FakeConn("b")
+    parser.parse(a, PLAINTEXT, [b"a.0 1 2\n"], NOW)
+    parser.parse(b, PLAINTEXT, [b"b.0 1 2\n"], NOW)
+    parser.parse(a, PLAINTEXT, [b"a.1 1 2\nbroken\n"], NOW)
+    proc = reactor.processes[0]
+    proc.deliver(limit=1)
+    proc.die()
+    assert [p[1] for p in ingest.points] == ["a.0", "a.1"]
+    assert b.refusals == ["parse_worker_died"] and a.refusals == []
+    assert ingest.rejects["bad_line"] == 1 and ingest.pending == 0
+
+
 def test_frames_in_flight_count_as_pending_until_answered():
     parser, ingest, reactor = pool()
     payload = frame([(f"m{i}", (NOW, 1.0)) for i in range(100)])
-    parser.parse(FakeConn("a"), [payload] * 3, NOW)
-    assert ingest.pending == 3 * (len(payload) // pickle_pool.EST_BYTES_PER_POINT + 1)
+    parser.parse(FakeConn("a"), PICKLE, [payload] * 3, NOW)
+    assert ingest.pending == 3 * (len(payload) // parse_pool.EST_BYTES_PER_POINT + 1)
     assert not parser.idle()
     reactor.processes[0].deliver()
     assert ingest.pending == 0 and len(ingest.points) == 300 and parser.idle()
@@ -384,9 +470,9 @@ def test_hostile_frame_closes_its_connection_and_drops_its_later_frames_only(tmp
     marker = tmp_path / "pwned"
     parser, ingest, reactor = pool()
     bad, good = FakeConn("bad"), FakeConn("good")
-    parser.parse(bad, [frame([("b.1", (1, 1.0))]), frame([("evil", (1, Evil(marker)))]),
+    parser.parse(bad, PICKLE, [frame([("b.1", (1, 1.0))]), frame([("evil", (1, Evil(marker)))]),
                        frame([("b.after", (1, 1.0))])], NOW)
-    parser.parse(good, [frame([("g.1", (1, 2.0))])], NOW)
+    parser.parse(good, PICKLE, [frame([("g.1", (1, 2.0))])], NOW)
     reactor.processes[0].deliver()
     assert [p[1] for p in ingest.points] == ["b.1", "g.1"]
     assert bad.refusals == ["hostile_pickle"] and good.refusals == []
@@ -397,19 +483,19 @@ def test_dead_worker_drops_the_frame_it_was_parsing_and_parses_the_rest_here_in_
     parser, ingest, reactor = pool()
     a, b = FakeConn("a"), FakeConn("b")
     for k in range(3):
-        parser.parse(a, [frame([(f"a.{k}", (1, float(k)))])], NOW)
-        parser.parse(b, [frame([(f"b.{k}", (1, float(k)))])], NOW)
+        parser.parse(a, PICKLE, [frame([(f"a.{k}", (1, float(k)))])], NOW)
+        parser.parse(b, PICKLE, [frame([(f"b.{k}", (1, float(k)))])], NOW)
     proc = reactor.processes[0]
     proc.deliver(limit=1)               # a.0 answered; the worker dies parsing b.0
     proc.die()
     assert [p[1] for p in ingest.points] == ["a.0", "a.1", "a.2"]
-    assert b.refusals == ["pickle_worker_died"] and a.refusals == []
+    assert b.refusals == ["parse_worker_died"] and a.refusals == []
     assert ingest.pending == 0 and parser.idle()
-    parser.parse(a, [frame([("a.3", (1, 3.0))])], NOW)       # no worker yet: parsed here, in order
+    parser.parse(a, PICKLE, [frame([("a.3", (1, 3.0))])], NOW)       # no worker yet: parsed here, in order
     assert ingest.points[-1][1] == "a.3"
-    reactor.advance(pickle_pool.RESTART_DELAY)
+    reactor.advance(parse_pool.RESTART_DELAY)
     assert len(reactor.processes) == 2 and parser.restarts == 1
-    parser.parse(a, [frame([("a.4", (1, 4.0))])], NOW)
+    parser.parse(a, PICKLE, [frame([("a.4", (1, 4.0))])], NOW)
     reactor.processes[1].deliver()
     assert ingest.points[-1][1] == "a.4"
 
@@ -417,46 +503,46 @@ def test_dead_worker_drops_the_frame_it_was_parsing_and_parses_the_rest_here_in_
 def test_worker_that_never_gets_ready_is_given_up_after_three_tries():
     parser, ingest, reactor = pool()
     conn = FakeConn("c")
-    for attempt in range(pickle_pool.STARTUP_FAILURES):
-        parser.parse(conn, [frame([(f"m{attempt}", (1, 1.0))])], NOW)
+    for attempt in range(parse_pool.STARTUP_FAILURES):
+        parser.parse(conn, PICKLE, [frame([(f"m{attempt}", (1, 1.0))])], NOW)
         reactor.processes[-1].die()                 # before READY: nothing is suspect
-        reactor.advance(pickle_pool.RESTART_DELAY)
-    assert len(reactor.processes) == pickle_pool.STARTUP_FAILURES
+        reactor.advance(parse_pool.RESTART_DELAY)
+    assert len(reactor.processes) == parse_pool.STARTUP_FAILURES
     assert [p[1] for p in ingest.points] == ["m0", "m1", "m2"] and conn.refusals == []
-    parser.parse(conn, [frame([("m.inline", (1, 1.0))])], NOW)
+    parser.parse(conn, PICKLE, [frame([("m.inline", (1, 1.0))])], NOW)
     assert ingest.points[-1][1] == "m.inline"
 
 
 def test_broken_answer_kills_the_worker_and_its_frame_is_suspect():
     parser, ingest, reactor = pool()
     conn = FakeConn("c")
-    parser.parse(conn, [frame([("m", (1, 1.0))])], NOW)
+    parser.parse(conn, PICKLE, [frame([("m", (1, 1.0))])], NOW)
     proc = reactor.processes[0]
     proc.proto.childDataReceived(1, encode_ready() + encode_hostile(99, "wrong seq"))
-    assert proc.signals == ["KILL"] and conn.refusals == ["pickle_worker_died"]
+    assert proc.signals == ["KILL"] and conn.refusals == ["parse_worker_died"]
     assert ingest.pending == 0
 
 
 def test_answer_naming_an_id_the_table_does_not_hold_kills_the_worker():
     parser, ingest, reactor = pool()
     conn = FakeConn("c")
-    parser.parse(conn, [frame([("m", (1, 1.0))])], NOW)
+    parser.parse(conn, PICKLE, [frame([("m", (1, 1.0))])], NOW)
     proc = reactor.processes[0]
     bad = encode_points(1, np.array([0, 1], np.uint32), np.ones(2), np.ones(2), ["m"], False, Rejects())
     proc.proto.childDataReceived(1, encode_ready() + bad)
-    assert proc.signals == ["KILL"] and conn.refusals == ["pickle_worker_died"]
+    assert proc.signals == ["KILL"] and conn.refusals == ["parse_worker_died"]
     assert ingest.points == []
 
 
 def test_spawn_failure_falls_back_to_parsing_here():
     parser, ingest, reactor = pool(fail_spawn=True)
-    parser.parse(FakeConn("c"), [frame([("m", (1, 1.0))])], NOW)
+    parser.parse(FakeConn("c"), PICKLE, [frame([("m", (1, 1.0))])], NOW)
     assert [p[1] for p in ingest.points] == ["m"]
 
 
 def test_stop_waits_for_the_answers_then_closes_the_workers():
     parser, ingest, reactor = pool(workers=2)
-    parser.parse(FakeConn("a"), [frame([("a", (1, 1.0))])], NOW)
+    parser.parse(FakeConn("a"), PICKLE, [frame([("a", (1, 1.0))])], NOW)
     stopped = parser.stop(timeout=10)
     assert not stopped.called and all(p.stdin_closed for p in reactor.processes)
     for proc in reactor.processes:
@@ -468,8 +554,8 @@ def test_stop_waits_for_the_answers_then_closes_the_workers():
 def test_stop_kills_a_stuck_worker_after_the_timeout_and_parses_its_frames_here():
     parser, ingest, reactor = pool()
     stuck, other = FakeConn("stuck"), FakeConn("other")
-    parser.parse(stuck, [frame([("a", (1, 1.0))])], NOW)
-    parser.parse(other, [frame([("b", (1, 1.0))])], NOW)
+    parser.parse(stuck, PICKLE, [frame([("a", (1, 1.0))])], NOW)
+    parser.parse(other, PICKLE, [frame([("b", (1, 1.0))])], NOW)
     reactor.processes[0].deliver(limit=0)           # READY only, then stuck on "a"
     stopped = parser.stop(timeout=5)
     reactor.advance(4.9)
@@ -477,7 +563,7 @@ def test_stop_kills_a_stuck_worker_after_the_timeout_and_parses_its_frames_here(
     reactor.advance(0.1)
     assert stopped.called and reactor.processes[0].signals == ["KILL"]
     assert [p[1] for p in ingest.points] == ["b"]
-    assert stuck.refusals == ["pickle_worker_died"] and other.refusals == []
+    assert stuck.refusals == ["parse_worker_died"] and other.refusals == []
 
 
 def test_a_worker_death_logged_before_its_exit_status_is_logged_again_once_reaped(caplog):
@@ -487,7 +573,7 @@ def test_a_worker_death_logged_before_its_exit_status_is_logged_again_once_reape
 
     from twisted.internet.task import Clock
 
-    from carbon_compat.pickle_pool import REAP_INTERVAL, _Worker
+    from carbon_compat.parse_pool import REAP_INTERVAL, _Worker
 
     class Transport:
         pid, status, reaps = 4242, None, 0
@@ -509,4 +595,4 @@ def test_a_worker_death_logged_before_its_exit_status_is_logged_again_once_reape
     with caplog.at_level("WARNING", logger="strata.carbon"):
         for _ in range(200):
             clock.advance(REAP_INTERVAL)
-    assert "pickle worker pid 4242 died (signal 9)" in caplog.text
+    assert "parse worker pid 4242 died (signal 9)" in caplog.text

@@ -1,21 +1,22 @@
-"""Who parses pickle frames: this process (``limits.pickle_workers = 0``) or worker processes.
+"""Who parses what the TCP receivers frame (pickle frames, chunks of plaintext lines): this
+process (``limits.parse_workers = 0``) or worker processes.
 
-Why workers: one core runs the reactor, batching and the store writer under one GIL; pickle
-parsing is the largest share of that core's work.  `WorkerPickleParser` hands each frame to
-a worker process (carbon_compat.pickle_worker, the same restricted parser) and turns the
-answers back into batches for Ingest.  What it keeps:
+Why workers: one core runs the reactor, batching and the store writer under one GIL; parsing
+is the largest share of that core's work.  `WorkerParser` hands each frame or chunk to a
+worker process (carbon_compat.parse_worker, the same parsers) and turns the answers back
+into batches for Ingest.  What it keeps:
 
 * order: a connection always uses the same worker, a worker answers in request order, and
   answers are submitted as they come, so each connection's points stay in order;
 * hostile pickles: the worker refuses them exactly as the in-process parser does; the answer
   closes the connection and its frames still in flight are dropped;
-* backpressure: a frame in flight counts as pending (one point per `EST_BYTES_PER_POINT`
+* backpressure: a request in flight counts as pending (one point per `EST_BYTES_PER_POINT`
   bytes) until its answer gives the true count;
-* a worker that dies: its answers so far are used; the frame it was parsing is dropped and
-  its connection closed (``pickle_worker_died``), since that frame may be what killed it;
-  the frames queued behind it are parsed in this process, in order; the worker is restarted
-  (at most once a second; in between, its connections are parsed in this process).  A
-  worker that dies before it is ready three times in a row is not restarted;
+* a worker that dies: its answers so far are used; the request it was parsing is dropped and
+  its connection closed (``parse_worker_died``), since that input may be what killed it;
+  the requests queued behind it are parsed in this process, in order; the worker is
+  restarted (at most once a second; in between, its connections are parsed in this
+  process).  A worker that dies before it is ready three times in a row is not restarted;
 * shutdown: `stop` lets every worker answer what it holds, then closes it.
 """
 
@@ -33,13 +34,13 @@ from pathlib import Path
 from twisted.internet import defer, protocol
 
 from .name_ids import NameTable
-from .parsers import HostilePickle, parse_pickle
-from .pickle_worker import (HOSTILE, POINTS, READY, AnswerSplitter, WorkerProtocolError,
-                            decode_answer, request_header)
+from .parse_worker import (HOSTILE, PLAINTEXT, POINTS, READY, AnswerSplitter, WorkerProtocolError,
+                           decode_answer, request_header)
+from .parsers import HostilePickle, parse_pickle, parse_plaintext
 
 log = logging.getLogger("strata.carbon")
 
-EST_BYTES_PER_POINT = 32     # pending estimate of a frame in flight (protocol-2 frames: 30-90 B/point)
+EST_BYTES_PER_POINT = 32     # pending estimate of a request in flight (pickle protocol 2: 30-90 B/point; a plaintext line is longer)
 RESTART_DELAY = 1.0          # a slot restarts its worker at most this often
 STARTUP_FAILURES = 3         # deaths before READY in a row after which a slot stays in-process
 REAP_WAIT = 0.05             # seconds the reactor waits for a dead worker's exit status
@@ -50,8 +51,8 @@ _F_SETPIPE_SZ = 1031
 UNKNOWN_STATUS = "answers closed, exit status not known yet"
 
 
-class InlinePickleParser:
-    """Parses frames in this process, on the reactor thread."""
+class InlineParser:
+    """Parses in this process, on the reactor thread."""
 
     def __init__(self, ingest, max_points: int):
         self.ingest = ingest
@@ -60,15 +61,19 @@ class InlinePickleParser:
     def start(self) -> None:
         pass
 
-    def parse(self, conn, payloads: list[bytes], now: float) -> None:
+    def parse(self, conn, kind: int, payloads: list[bytes], now: float) -> None:
+        """Parse `payloads` (pickle frames or plaintext chunks, as `kind` says) and submit them."""
         for payload in payloads:
-            if not self.parse_one(conn, payload, now):
+            if not self.parse_one(conn, kind, payload, now):
                 return
 
-    def parse_one(self, conn, payload: bytes, now: float) -> bool:
-        """Parse and submit one frame; False if it closed the connection."""
+    def parse_one(self, conn, kind: int, payload: bytes, now: float) -> bool:
+        """Parse and submit one frame or chunk; False if it closed the connection."""
         try:
-            batch, rejects = parse_pickle(payload, now, self.max_points)
+            if kind == PLAINTEXT:
+                batch, rejects = parse_plaintext(payload, now)
+            else:
+                batch, rejects = parse_pickle(payload, now, self.max_points)
         except HostilePickle as exc:
             refuse_hostile(conn, str(exc))
             return False
@@ -87,16 +92,17 @@ def refuse_hostile(conn, reason: str) -> None:
 
 
 @dataclass
-class _Frame:
+class _Request:
     seq: int
     conn: object
+    kind: int
     payload: bytes
     now: float
     estimate: int
 
 
-class WorkerPickleParser:
-    """Parses frames in `workers` worker processes; reactor-thread API like InlinePickleParser."""
+class WorkerParser:
+    """Parses in `workers` worker processes; reactor-thread API like InlineParser."""
 
     def __init__(self, ingest, reactor, *, workers: int, max_points: int, name_capacity: int,
                  command: list[str] | None = None):
@@ -104,8 +110,8 @@ class WorkerPickleParser:
         self.reactor = reactor
         self.max_points = max_points
         self.name_capacity = name_capacity
-        self.command = command or [sys.executable, "-m", "carbon_compat.pickle_worker"]
-        self.inline = InlinePickleParser(ingest, max_points)
+        self.command = command or [sys.executable, "-m", "carbon_compat.parse_worker"]
+        self.inline = InlineParser(ingest, max_points)
         self.slots: list[_Worker | None] = [None] * workers
         self._started_at = [-RESTART_DELAY] * workers
         self._early_deaths = [0] * workers
@@ -132,19 +138,19 @@ class WorkerPickleParser:
             self.reactor.spawnProcess(worker, args[0], args, env=_worker_env(),
                                       childFDs={0: "w", 1: "r", 2: 2})
         except OSError as exc:
-            log.error("cannot start pickle worker %d (%s): its connections are parsed in this process",
+            log.error("cannot start parse worker %d (%s): its connections are parsed in this process",
                       slot, exc)
             return
         self.slots[slot] = worker
         self._started_at[slot] = self.reactor.seconds()
 
     def idle(self) -> bool:
-        """No frame is waiting for a worker's answer."""
+        """No request is waiting for a worker's answer."""
         return not any(w.inflight for w in self.slots if w is not None)
 
     def stop(self, timeout: float) -> defer.Deferred:
         """Fires once every worker has answered all it holds and exited; after `timeout` s
-        the remaining workers are killed (their frames then go the way of a dead worker's)."""
+        the remaining workers are killed (their requests then go the way of a dead worker's)."""
         self._stopping = True
         for call in self._restarts.values():
             call.cancel()
@@ -161,7 +167,7 @@ class WorkerPickleParser:
     def _kill_all(self) -> None:
         for w in list(self.slots):
             if w is not None:
-                log.error("pickle worker pid %s still busy at the end of the drain: killing it", w.pid)
+                log.error("parse worker pid %s still busy at the end of the drain: killing it", w.pid)
                 w.kill("still busy at the end of the drain")
 
     def _check_stopped(self) -> None:
@@ -170,21 +176,21 @@ class WorkerPickleParser:
                 self._killer.cancel()
             self._stopped.callback(None)
 
-    # ------------------------------------------------------------------ frames
+    # ------------------------------------------------------------------ requests
 
-    def parse(self, conn, payloads: list[bytes], now: float) -> None:
-        slot = getattr(conn, "pickle_slot", None)
+    def parse(self, conn, kind: int, payloads: list[bytes], now: float) -> None:
+        slot = getattr(conn, "parse_slot", None)
         if slot is None:
-            slot = conn.pickle_slot = self._next_slot
+            slot = conn.parse_slot = self._next_slot
             self._next_slot = (slot + 1) % len(self.slots)
         worker = self.slots[slot]
         if worker is None or worker.gone:
-            self.inline.parse(conn, payloads, now)
+            self.inline.parse(conn, kind, payloads, now)
             return
         for payload in payloads:
             estimate = len(payload) // EST_BYTES_PER_POINT + 1
             self.ingest.reserve(estimate)
-            worker.send(conn, payload, now, estimate)
+            worker.send(conn, kind, payload, now, estimate)
 
     def answered(self, worker: _Worker, msg: bytes) -> None:
         """One answer from `worker`: submit its points (or refuse its connection)."""
@@ -195,46 +201,46 @@ class WorkerPickleParser:
             return
         if not worker.inflight or worker.inflight[0].seq != ans.seq:
             expected = worker.inflight[0].seq if worker.inflight else None
-            raise WorkerProtocolError(f"answer to frame {ans.seq}, expected {expected}")
-        frame = worker.inflight[0]     # stays queued until taken: a broken answer makes it the suspect
+            raise WorkerProtocolError(f"answer to request {ans.seq}, expected {expected}")
+        req = worker.inflight[0]     # stays queued until taken: a broken answer makes it the suspect
         if ans.kind == POINTS:
-            worker.table.update(ans.reset, ans.new_names)   # even for a dropped frame: ids build on it
+            worker.table.update(ans.reset, ans.new_names)   # even for a dropped request: ids build on it
             if len(ans.ids) and int(ans.ids.max()) >= len(worker.table):
                 raise WorkerProtocolError(f"name id {int(ans.ids.max())} beyond the {len(worker.table)} names known")
-            if not frame.conn.refused_frames:
+            if not req.conn.refused_input:
                 batch = worker.table.batch(ans.ids, ans.timestamps, ans.values)
-                self.ingest.submit(batch, ans.rejects, frame.conn.peer)
-        elif ans.kind == HOSTILE and not frame.conn.refused_frames:
-            refuse_hostile(frame.conn, ans.reason)
+                self.ingest.submit(batch, ans.rejects, req.conn.peer)
+        elif ans.kind == HOSTILE and not req.conn.refused_input:
+            refuse_hostile(req.conn, ans.reason)
         worker.inflight.popleft()
-        self.ingest.release(frame.estimate)
+        self.ingest.release(req.estimate)
 
     def lost(self, worker: _Worker, status: str) -> None:
         """`worker` will answer no more (it exited, closed its answers, or was killed)."""
         slot = worker.slot
         if self.slots[slot] is worker:
             self.slots[slot] = None
-        frames = list(worker.inflight)
+        requests = list(worker.inflight)
         worker.inflight.clear()
-        if worker.closing and not frames:
-            log.debug("pickle worker pid %s stopped (%s)", worker.pid, status)
+        if worker.closing and not requests:
+            log.debug("parse worker pid %s stopped (%s)", worker.pid, status)
             self._check_stopped()
             return
-        suspect = frames.pop(0) if worker.ready and frames else None
+        suspect = requests.pop(0) if worker.ready and requests else None
         if suspect is not None:
-            fate = (f"dropping the frame it was parsing and closing that connection; "
-                    f"parsing the {len(frames)} queued behind it here")
+            fate = (f"dropping the input it was parsing and closing that connection; "
+                    f"parsing the {len(requests)} requests queued behind it here")
         else:
-            fate = f"parsing its {len(frames)} unanswered frames here" if frames else "no frame was waiting"
-        log.warning("pickle worker pid %s died (%s); %s", worker.pid, status, fate)
+            fate = f"parsing its {len(requests)} unanswered requests here" if requests else "no request was waiting"
+        log.warning("parse worker pid %s died (%s); %s", worker.pid, status, fate)
         if suspect is not None:
             self.ingest.release(suspect.estimate)
-            suspect.conn.refuse("pickle_worker_died", "the pickle worker died parsing its frame",
-                                f"{len(suspect.payload)}-byte frame")
-        for frame in frames:
-            self.ingest.release(frame.estimate)
-            if not frame.conn.refused_frames:
-                self.inline.parse_one(frame.conn, frame.payload, frame.now)
+            suspect.conn.refuse("parse_worker_died", "the parse worker died parsing its input",
+                                f"{len(suspect.payload)} bytes")
+        for req in requests:
+            self.ingest.release(req.estimate)
+            if not req.conn.refused_input:
+                self.inline.parse_one(req.conn, req.kind, req.payload, req.now)
         if self._stopping:
             self._check_stopped()
             return
@@ -243,23 +249,23 @@ class WorkerPickleParser:
     def _restart(self, slot: int, early: bool) -> None:
         self._early_deaths[slot] = self._early_deaths[slot] + 1 if early else 0
         if self._early_deaths[slot] >= STARTUP_FAILURES:
-            log.error("pickle worker %d failed to start %d times: its connections are parsed in this "
+            log.error("parse worker %d failed to start %d times: its connections are parsed in this "
                       "process from now on", slot, STARTUP_FAILURES)
             return
         self.restarts += 1
         wait = max(0.0, self._started_at[slot] + RESTART_DELAY - self.reactor.seconds())
-        log.info("restarting pickle worker %d in %.1fs", slot, wait)
+        log.info("restarting parse worker %d in %.1fs", slot, wait)
         self._restarts[slot] = self.reactor.callLater(wait, self._spawn, slot)
 
 
 class _Worker(protocol.ProcessProtocol):
     """One worker process: its request stream, its answer stream and its name table."""
 
-    def __init__(self, pool: WorkerPickleParser, slot: int):
+    def __init__(self, pool: WorkerParser, slot: int):
         self.pool, self.slot = pool, slot
         self.splitter = AnswerSplitter()
         self.table = NameTable()
-        self.inflight: deque[_Frame] = deque()
+        self.inflight: deque[_Request] = deque()
         self.seq = 0
         self.pid = None
         self.ready = False
@@ -276,10 +282,10 @@ class _Worker(protocol.ProcessProtocol):
             except OSError:      # not Linux, or above /proc/sys/fs/pipe-max-size: the default works
                 pass
 
-    def send(self, conn, payload: bytes, now: float, estimate: int) -> None:
+    def send(self, conn, kind: int, payload: bytes, now: float, estimate: int) -> None:
         self.seq = (self.seq + 1) & 0xFFFFFFFF
-        self.inflight.append(_Frame(self.seq, conn, payload, now, estimate))
-        self.transport.writeSequence([request_header(self.seq, now, len(payload)), payload])
+        self.inflight.append(_Request(self.seq, conn, kind, payload, now, estimate))
+        self.transport.writeSequence([request_header(self.seq, now, len(payload), kind), payload])
 
     def close(self) -> None:
         """No more requests: the worker answers what it holds, then exits."""
@@ -301,7 +307,7 @@ class _Worker(protocol.ProcessProtocol):
             for msg in self.splitter.feed(data):
                 self.pool.answered(self, msg)
         except WorkerProtocolError as exc:
-            log.error("pickle worker pid %s broke the wire format (%s)", self.pid, exc)
+            log.error("parse worker pid %s broke the wire format (%s)", self.pid, exc)
             self.kill("broken answer")
 
     def childConnectionLost(self, fd: int) -> None:
@@ -309,7 +315,7 @@ class _Worker(protocol.ProcessProtocol):
             self._give_up(self._exit_status())
 
     def _give_up(self, status: str) -> None:
-        """Hand the unanswered frames back to the pool, at once, so that no later frame of
+        """Hand the unanswered requests back to the pool, at once, so that no later request of
         their connections can overtake them."""
         if self.gone:
             return
@@ -349,7 +355,7 @@ class _Worker(protocol.ProcessProtocol):
         self.transport.reapProcess()
         if self.transport.pid is None:
             if self.died_unknown:
-                log.warning("pickle worker pid %s died (%s)", self.pid, self._status_text())
+                log.warning("parse worker pid %s died (%s)", self.pid, self._status_text())
             return
         if patience <= 0:
             try:
@@ -372,11 +378,11 @@ def _worker_env() -> dict[str, str]:
     return env
 
 
-def make_pickle_parser(ingest, reactor, limits, pickle_port: int = 1):
-    """The parser `limits` ask for: in this process, or `limits.pickle_workers` workers (none
-    when the pickle listener is off)."""
-    if limits.pickle_workers == 0 or not pickle_port:
-        return InlinePickleParser(ingest, limits.max_pickle_points)
-    return WorkerPickleParser(ingest, reactor, workers=limits.pickle_workers,
+def make_parser(ingest, reactor, limits, tcp_listeners: bool = True):
+    """The parser `limits` ask for: in this process, or `limits.parse_workers` workers (none
+    when no TCP listener is on)."""
+    if limits.parse_workers == 0 or not tcp_listeners:
+        return InlineParser(ingest, limits.max_pickle_points)
+    return WorkerParser(ingest, reactor, workers=limits.parse_workers,
                               max_points=limits.max_pickle_points,
-                              name_capacity=limits.pickle_worker_names)
+                              name_capacity=limits.parse_worker_names)

@@ -1,4 +1,4 @@
-"""Property of carbon_compat.pickle_worker: whatever frames arrive, in whatever order, the
+"""Property of carbon_compat.parse_worker: whatever frames arrive, in whatever order, the
 names the server reads back through its NameTable are the names parse_pickle reads, point
 for point, whether the worker recognised a run of known names by its bytes or resolved
 them one by one, and across resets of a small name cache."""
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from carbon_compat.parsers import parse_pickle
 from carbon_compat.name_ids import BytesNameCache, NameTable
-from carbon_compat.pickle_worker import answer, decode_answer
+from carbon_compat.parse_worker import PICKLE, answer, decode_answer
 
 NOW = 1_700_000_000.0
 POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]
@@ -32,7 +32,7 @@ def test_worker_names_are_the_parsers_names_for_any_frame_sequence(frames, capac
     cache, table = BytesNameCache(capacity), NameTable()
     for seq, names in enumerate(frames):
         payload = pickle.dumps([(n, (NOW + seq, float(i))) for i, n in enumerate(names)], protocol=protocol)
-        ans = decode_answer(answer(cache, seq, payload, NOW, 500_000))
+        ans = decode_answer(answer(cache, seq, PICKLE, payload, NOW, 500_000))
         table.update(ans.reset, ans.new_names)
         batch, _ = parse_pickle(payload, NOW)
         assert table.names_of(ans.ids) == batch.names

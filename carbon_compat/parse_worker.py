@@ -1,28 +1,31 @@
-"""Pickle parsing in a worker process: the wire format between server and worker and the
-worker's loop (``python -m carbon_compat.pickle_worker``).  The worker's name cache is
+"""Parsing in a worker process: the wire format between server and worker and the worker's
+loop (``python -m carbon_compat.parse_worker``).  The worker's name cache is
 name_ids.BytesNameCache; the server keeps each worker's names in a name_ids.NameTable.
 
-Why: the server's one core (the GIL) parses pickle frames, batches, and resolves every name
-in the store.  A worker process runs the same restricted parser (carbon_compat.parsers.
-parse_pickle, opcode pre-scan included) on the second core, and answers with columns that
-are cheap to take in: timestamps and values as float64 buffers, and each name as a small
-integer into a table of names the server already holds.  A name crosses the pipe once, as
-text; afterwards it is 4 bytes, and the server hands the store the same ``str`` object every
-time, which the store's index finds by identity instead of hashing a fresh string.
+Why: the server's one core (the GIL) runs the reactor, batching and the store writer; parsing
+is the largest share of that core's work.  A worker process runs the same parsers
+(carbon_compat.parsers: parse_pickle with its restricted unpickler and opcode pre-scan, and
+parse_plaintext) on the second core, and answers with columns that are cheap to take in:
+timestamps and values as float64 buffers, and each name as a small integer into a table of
+names the server already holds.  A name crosses the pipe once, as text; afterwards it is 4
+bytes, and the server hands the store the same ``str`` object every time, which the store's
+index finds by identity instead of hashing a fresh string.
 
 Wire format, little-endian, one length-prefixed stream each way (server -> worker on the
 worker's stdin, answers on its stdout), answers in request order:
 
-    request  = u32 payload_len | u32 seq | f64 now | payload (a pickle frame, prefix removed)
+    request  = u32 payload_len | u32 seq | f64 now | u8 kind | 3 x u8 0 | payload
     answer   = u32 body_len | u32 seq | u8 kind | u8 flags | u16 0 | u32 points | u32 new_names
                | u32 names_bytes | u32 rejects_bytes | body
     body     = f64 timestamps[points] | f64 values[points] | u32 ids[points]
                | u32 name_chars[new_names] | names (UTF-8, surrogatepass) | rejects (JSON)
 
-``kind`` is READY (sent once at start), POINTS or HOSTILE (body = the reason as UTF-8).
-``flags`` bit 0 (RESET) says the worker's name cache started afresh before this answer's
-new names: the table is cleared first.  New names take the next ids in order.  The server
-never unpickles anything a worker sends.
+A request's ``kind`` is PICKLE (a pickle frame, length prefix removed) or PLAINTEXT (whole
+plaintext lines).  An answer's ``kind`` is READY (sent once at start), POINTS or HOSTILE (a
+pickle that names a global; body = the reason as UTF-8).  ``flags`` bit 0 (RESET) says the
+worker's name cache started afresh before this answer's new names: the table is cleared
+first.  New names take the next ids in order.  The server never unpickles anything a worker
+sends.
 """
 
 from __future__ import annotations
@@ -38,10 +41,12 @@ from typing import BinaryIO
 import numpy as np
 
 from .name_ids import BytesNameCache
-from .parsers import BAD_PICKLE, HostilePickle, Rejects, _describe, now_for_minus_one, parse_pickle
+from .parsers import (BAD_LINE, BAD_PICKLE, Batch, HostilePickle, Rejects, _describe, now_for_minus_one,
+                      parse_pickle, parse_plaintext)
 from .pickle_elements import canonical_frame
 
-REQUEST = struct.Struct("<IId")
+REQUEST = struct.Struct("<IIdB3x")
+PICKLE, PLAINTEXT = 1, 2            # request kinds
 ANSWER = struct.Struct("<IIBBHIIII")
 READY, POINTS, HOSTILE = 1, 2, 3
 RESET = 1
@@ -49,24 +54,24 @@ MAX_ANSWER = 64 << 20      # an answer is at most ~20 B per point of a frame; an
 
 
 class WorkerProtocolError(Exception):
-    """An answer from a pickle worker that does not follow the wire format."""
+    """An answer from a parse worker that does not follow the wire format."""
 
 
 # ------------------------------------------------------------------------------ requests
 
-def request_header(seq: int, now: float, payload_len: int) -> bytes:
+def request_header(seq: int, now: float, payload_len: int, kind: int = PICKLE) -> bytes:
     """What precedes a payload of `payload_len` bytes (sent separately to save a copy)."""
-    return REQUEST.pack(payload_len, seq, now)
+    return REQUEST.pack(payload_len, seq, now, kind)
 
 
-def read_request(inp: BinaryIO) -> tuple[int, float, bytes] | None:
-    """(seq, now, payload) of the next request on a blocking stream; None at its end."""
+def read_request(inp: BinaryIO) -> tuple[int, float, int, bytes] | None:
+    """(seq, now, kind, payload) of the next request on a blocking stream; None at its end."""
     head = inp.read(REQUEST.size)
     if len(head) < REQUEST.size:
         return None
-    length, seq, now = REQUEST.unpack(head)
+    length, seq, now, kind = REQUEST.unpack(head)
     payload = inp.read(length)
-    return None if len(payload) < length else (seq, now, payload)
+    return None if len(payload) < length else (seq, now, kind, payload)
 
 
 # ------------------------------------------------------------------------------ answers
@@ -191,9 +196,12 @@ class AnswerSplitter:
 
 # ------------------------------------------------------------------------------ the worker
 
-def answer(cache: BytesNameCache, seq: int, payload: bytes, now: float, max_points: int) -> bytes:
-    """The answer to one request: parse_pickle's result with names turned into ids."""
+def answer(cache: BytesNameCache, seq: int, kind: int, payload: bytes, now: float, max_points: int) -> bytes:
+    """The answer to one request: the parser's result with names turned into ids."""
     try:
+        if kind == PLAINTEXT:
+            batch, rejects = parse_plaintext(payload, now)
+            return _points(cache, seq, batch, rejects, cache.run_ids_of(batch.names))
         frame = canonical_frame(payload)
         if frame is not None and len(frame) <= max_points:
             ids = cache.run_ids(frame.names_blob, frame.name_ends)
@@ -203,10 +211,17 @@ def answer(cache: BytesNameCache, seq: int, payload: bytes, now: float, max_poin
         batch, rejects = parse_pickle(payload, now, max_points, frame)
     except HostilePickle as exc:
         return encode_hostile(seq, str(exc))
-    except Exception as exc:   # e.g. MemoryError: a bad frame, not a reason for the worker to die
+    except Exception as exc:   # e.g. MemoryError: bad input, not a reason for the worker to die
         rejects = Rejects()
-        rejects.add(BAD_PICKLE, _describe(exc))
+        rejects.add(BAD_LINE if kind == PLAINTEXT else BAD_PICKLE, _describe(exc))
         return encode_points(seq, np.empty(0, np.uint32), np.empty(0), np.empty(0), [], False, rejects)
+    return _points(cache, seq, batch, rejects, None)
+
+
+def _points(cache: BytesNameCache, seq: int, batch: Batch, rejects: Rejects, ids: np.ndarray | None) -> bytes:
+    """A POINTS answer for `batch`, whose names have `ids` if known, else get them now."""
+    if ids is not None:
+        return encode_points(seq, ids, batch.timestamps, batch.values, [], False, rejects)
     ids, new, reset = cache.resolve(batch.names)
     return encode_points(seq, ids, batch.timestamps, batch.values, new, reset, rejects)
 
@@ -217,8 +232,10 @@ def serve(inp: BinaryIO, out: BinaryIO, max_points: int, name_capacity: int) -> 
     out.write(encode_ready())
     out.flush()
     while (request := read_request(inp)) is not None:
-        seq, now, payload = request
-        out.write(answer(cache, seq, payload, now, max_points))
+        seq, now, kind, payload = request
+        if kind not in (PICKLE, PLAINTEXT):
+            raise WorkerProtocolError(f"request {seq} of unknown kind {kind}")
+        out.write(answer(cache, seq, kind, payload, now, max_points))
         out.flush()
 
 
