@@ -1,6 +1,7 @@
 """Per-piece costs behind the end-to-end figures, measured in this process (CPU time).
 
     python -m benchmarks.microbench pickle-worker [--series 100000] [--shuffled]
+    python -m benchmarks.microbench plaintext-worker [--series 100000] [--shuffled]
     python -m benchmarks.microbench pickle-parse [--series 100000]
     python -m benchmarks.microbench plaintext-parse
     python -m benchmarks.microbench name-memory [--names 1000000]
@@ -9,13 +10,14 @@
     python -m benchmarks.microbench view-refresh [--data /tmp/renderbench]
     python -m benchmarks.microbench view-memory [--names 1000000]
 
-* pickle-worker: ns per point of a pickle worker's answer (parse + name cache) over protocol-2
-  frames of 500 points, as the ingest bench sends them, names already known to the worker;
-  `--shuffled` sends each round in a random order (no run of known names: the worst case).
+* pickle-worker, plaintext-worker: ns per point of a parse worker's answer (parse + name
+  cache) over protocol-2 pickle frames of 500 points, as the ingest bench sends them, or
+  plaintext chunks of 1500 lines, names already known to the worker; `--shuffled` sends each
+  round in a random order (no run of known names: the worst case).
 * plaintext-parse: ns per line of `parse_plaintext` over 1500-line chunks sharing one
   timestamp, and with the last line's timestamp different.
 * name-memory: bytes per name of the server's receivers' name ids (name_ids.LineNames) and
-  of a pickle worker's name cache, measured with tracemalloc.
+  of a parse worker's name cache, measured with tracemalloc.
 * pickle-parse: ns per point of `parse_pickle` over the same frames, with the canonical-layout
   decoder (carbon_compat.pickle_elements) and without it, in alternated rounds.
 * store-write: ns per point of `Store.write` in the steady state (one timestamp for every
@@ -46,30 +48,41 @@ def _series_names(series: int) -> list[str]:
     return [f"servers.host-{i // 50:05d}.app.requests.m{i % 50:02d}" for i in range(series)]
 
 
-def _frames(series: int, seed: int | None = None) -> list[bytes]:
-    """Protocol-2 pickle frames of 500 points, one point per series, as the ingest bench sends:
-    in series order, or (seed) in a random order of the seed's."""
+def _points(series: int, seed: int | None) -> list[tuple[str, float, float]]:
+    """One point per series, in series order or (seed) in a random order of the seed's."""
     names = _series_names(series)
     values = np.random.default_rng(1).random(series).tolist()
     order = range(series) if seed is None else np.random.default_rng([2, seed]).permutation(series).tolist()
-    points = [(names[i], (1.7e9, values[i])) for i in order]
+    return [(names[i], 1.7e9, values[i]) for i in order]
+
+
+def _frames(series: int, seed: int | None = None) -> list[bytes]:
+    """Protocol-2 pickle frames of 500 points, as the ingest bench sends them."""
+    points = [(n, (t, v)) for n, t, v in _points(series, seed)]
     return [pickle.dumps(points[a:a + 500], protocol=2) for a in range(0, series, 500)]
 
 
-def pickle_worker(series: int, shuffled: bool = False) -> str:
+def _chunks(series: int, seed: int | None = None) -> list[bytes]:
+    """Plaintext chunks of 1500 lines, about what one 64 KiB socket read holds."""
+    lines = [f"{n} {v!r} {t:.0f}\n" for n, t, v in _points(series, seed)]
+    return ["".join(lines[a:a + 1500]).encode() for a in range(0, series, 1500)]
+
+
+def worker(series: int, protocol: str = "pickle", shuffled: bool = False) -> str:
+    """ns per point of a parse worker's answer to `protocol`'s payloads, names known."""
     from carbon_compat.name_ids import BytesNameCache
-    from carbon_compat.parse_worker import PICKLE, answer
-    frames = _frames(series)
+    from carbon_compat.parse_worker import PICKLE, PLAINTEXT, answer
+    kind, payloads = (PICKLE, _frames) if protocol == "pickle" else (PLAINTEXT, _chunks)
     cache = BytesNameCache(10 * series)
-    for f in frames:                                    # the names become known, in series order
-        answer(cache, 1, PICKLE, f, 1.7e9, 500_000)
-    rounds = [_frames(series, seed) for seed in range(5)] if shuffled else [frames] * 5
+    for p in payloads(series):                          # the names become known, in series order
+        answer(cache, 1, kind, p, 1.7e9, 500_000)
+    rounds = [payloads(series, seed) for seed in range(5)] if shuffled else [payloads(series)] * 5
     started = time.process_time()
-    for round_frames in rounds:
-        for f in round_frames:
-            answer(cache, 1, PICKLE, f, 1.7e9, 500_000)
+    for round_payloads in rounds:
+        for p in round_payloads:
+            answer(cache, 1, kind, p, 1.7e9, 500_000)
     per_point = (time.process_time() - started) / (5 * series)
-    return (f"pickle worker{', shuffled frames' if shuffled else ''}: {per_point * 1e9:.0f} ns/point "
+    return (f"{protocol} worker{', shuffled' if shuffled else ''}: {per_point * 1e9:.0f} ns/point "
             f"({1 / per_point / 1e6:.2f}M points/s per core)")
 
 
@@ -233,9 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     sub = ap.add_subparsers(dest="case", required=True)
     sub.add_parser("plaintext-parse")
     sub.add_parser("name-memory").add_argument("--names", type=int, default=1_000_000)
-    worker = sub.add_parser("pickle-worker")
-    worker.add_argument("--series", type=int, default=100_000)
-    worker.add_argument("--shuffled", action="store_true", help="every round in a random order of its own")
+    for name in ("pickle-worker", "plaintext-worker"):
+        w = sub.add_parser(name)
+        w.add_argument("--series", type=int, default=100_000)
+        w.add_argument("--shuffled", action="store_true", help="every round in a random order of its own")
     sub.add_parser("pickle-parse").add_argument("--series", type=int, default=100_000)
     w = sub.add_parser("store-write")
     w.add_argument("--series", type=int, default=100_000)
@@ -251,8 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(plaintext_parse())
     elif args.case == "name-memory":
         print(name_memory(args.names))
-    elif args.case == "pickle-worker":
-        print(pickle_worker(args.series, args.shuffled))
+    elif args.case in ("pickle-worker", "plaintext-worker"):
+        print(worker(args.series, args.case.split("-")[0], args.shuffled))
     elif args.case == "pickle-parse":
         print(pickle_parse(args.series))
     elif args.case == "store-write":

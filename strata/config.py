@@ -159,6 +159,11 @@ def _read_toml(path: Path) -> dict:
         raise ConfigFileError(f"{path}: {exc}") from None
 
 
+# Settings that changed their name: a config file naming the old one is told the new one.
+RENAMED = {("limits", "pickle_workers"): "parse_workers",
+           ("limits", "pickle_worker_names"): "parse_worker_names"}
+
+
 def _section(cls, default, values, section: str, problems: list[str], path):
     if not isinstance(values, dict):
         problems.append(f"{path}: [{section}] must be a table")
@@ -167,7 +172,8 @@ def _section(cls, default, values, section: str, problems: list[str], path):
     changes = {}
     for key, value in values.items():
         if key not in known:
-            problems.append(f"{path}: [{section}] unknown key {key!r}")
+            hint = f" (renamed {RENAMED[section, key]!r})" if (section, key) in RENAMED else ""
+            problems.append(f"{path}: [{section}] unknown key {key!r}{hint}")
             continue
         coerced = _coerce(getattr(default, key), value, known[key].type)
         if coerced is _BAD:

@@ -37,6 +37,13 @@ def test_every_problem_is_reported_with_its_key(tmp_path):
     assert "unknown section [nosuch]" in msg
 
 
+def test_a_renamed_setting_names_its_new_name(tmp_path):
+    f = tmp_path / "s.toml"
+    f.write_text("[limits]\npickle_workers = 2\n")
+    with pytest.raises(ConfigFileError, match="unknown key 'pickle_workers' \\(renamed 'parse_workers'\\)"):
+        load(f)
+
+
 def test_unreadable_and_malformed_files_are_clear_errors(tmp_path):
     with pytest.raises(ConfigFileError, match="cannot read config file"):
         load(tmp_path / "missing.toml")

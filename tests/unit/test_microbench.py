@@ -3,9 +3,10 @@
 from benchmarks import microbench
 
 
-def test_pickle_worker_reports_a_cost_per_point():
-    assert microbench.pickle_worker(1000).startswith("pickle worker: ")
-    assert microbench.pickle_worker(1000, shuffled=True).startswith("pickle worker, shuffled frames: ")
+def test_worker_reports_a_cost_per_point_for_each_protocol():
+    assert microbench.worker(1000).startswith("pickle worker: ")
+    assert microbench.worker(1000, shuffled=True).startswith("pickle worker, shuffled: ")
+    assert microbench.worker(3000, "plaintext").startswith("plaintext worker: ")
 
 
 def test_view_memory_counts_every_name():
