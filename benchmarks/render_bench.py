@@ -690,7 +690,7 @@ def _pcts(values) -> str:
 
 
 def child_pids(pid: int) -> list[int]:
-    """The direct children of `pid` (the render process of a `strata serve`)."""
+    """The direct children of `pid` (a `strata serve`'s parse workers and render processes)."""
     out = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -698,6 +698,20 @@ def child_pids(pid: int) -> list[int]:
         except OSError:
             pass
     return out
+
+
+def child_role(pid: int) -> str:
+    """"parse worker" or "render" (a render process runs the server's own command line)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return "gone"
+    return "parse worker" if b"carbon_compat.parse_worker" in cmdline else "render"
+
+
+def _children_cpu(children: dict | None) -> str:
+    """`children`: {role: [cpu %, ...]} as "parse worker 66%, render 11%+5%"."""
+    return ", ".join(f"{role} {_pcts(v)}" for role, v in (children or {}).items()) or "children -"
 
 
 def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, seconds: float,
@@ -732,7 +746,9 @@ def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, secon
             time.sleep(3.0)                           # the storm is on before the first byte
         mon = _ingest.ProcMonitor(srv.proc.pid)
         mon.start()
-        helpers = [_ingest.ProcMonitor(pid) for pid in child_pids(srv.proc.pid)]
+        children = child_pids(srv.proc.pid)
+        roles = [child_role(pid) for pid in children]
+        helpers = [_ingest.ProcMonitor(pid) for pid in children]
         for h in helpers:
             h.start()
         load0 = loadavg()
@@ -751,7 +767,9 @@ def ingest_run(base_dir: Path, config_file: Path, work: Path, series: int, secon
                 storm_times += [b - a for a, b in r["times"] if b >= t0 and a <= t_sent]
                 storm_errors += r["errors"]
                 client_cpu.append(100.0 * r["cpu_s"] / max(r["wall_s"], 1e-9))
-        helper_cpu = [h.window(t0, t_sent)["cpu_pct"] for h in helpers]
+        helper_cpu: dict[str, list] = {}
+        for role, h in zip(roles, helpers):
+            helper_cpu.setdefault(role, []).append(h.window(t0, t_sent)["cpu_pct"])
         for h in helpers:
             h.stop()
         t_exit = srv.stop()
@@ -905,8 +923,8 @@ def storm_row(runs: dict[str, list[dict]], series: int) -> Row:
                 f"{100 * of_medians:.0f}%); dashboard refresh during the storm p50 "
                 f"{ms(float(np.median(times)) if times else None)} ms ({sum(r.get('refreshes', 0) for r in runs['storm'])} "
                 f"refreshes, {sum(r.get('refresh_errors', 0) for r in runs['storm'])} panel errors); "
-                f"CPU in the last storm: server {last['cpu_pct']:.0f}%, render process "
-                f"{_pcts(last.get('server_children_cpu_pct'))}, the 8 clients (nice {last.get('client_nice')}) "
+                f"CPU in the last storm: server {last['cpu_pct']:.0f}%, "
+                f"{_children_cpu(last.get('server_children_cpu_pct'))}, the 8 clients (nice {last.get('client_nice')}) "
                 f"{last.get('clients_cpu_pct', 0):.0f}%; samples read back "
                 f"{sum(r['sample_read'] for rs in runs.values() for r in rs)}/"
                 f"{sum(r['sample_expected'] for rs in runs.values() for r in rs)}, wrong values "
