@@ -1,16 +1,17 @@
-"""Property of carbon_compat.parse_worker: whatever frames arrive, in whatever order, the
-names the server reads back through its NameTable are the names parse_pickle reads, point
-for point, whether the worker recognised a run of known names by its bytes or resolved
-them one by one, and across resets of a small name cache."""
+"""Property of carbon_compat.parse_worker: whatever pickle frames or plaintext chunks arrive,
+in whatever order, the names the server reads back through its NameTable are the names
+parse_pickle or parse_plaintext reads, point for point, whether the worker recognised a run
+of known names by its bytes or resolved them one by one, and across resets of a small name
+cache."""
 
 import pickle
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carbon_compat.parsers import parse_pickle
+from carbon_compat.parsers import parse_pickle, parse_plaintext
 from carbon_compat.name_ids import BytesNameCache, NameTable
-from carbon_compat.parse_worker import PICKLE, answer, decode_answer
+from carbon_compat.parse_worker import PICKLE, PLAINTEXT, answer, decode_answer
 
 NOW = 1_700_000_000.0
 POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]
@@ -29,12 +30,27 @@ frames = st.tuples(st.lists(frame, min_size=1, max_size=4), st.lists(st.integers
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150)
 @given(frames=frames, capacity=st.sampled_from([30, 120, 10_000]), protocol=st.integers(2, 5))
 def test_worker_names_are_the_parsers_names_for_any_frame_sequence(frames, capacity, protocol):
+    payloads = [pickle.dumps([(n, (NOW + seq, float(i))) for i, n in enumerate(names)], protocol=protocol)
+                for seq, names in enumerate(frames)]
+    assert_worker_reads_what_the_parser_reads(PICKLE, payloads, capacity, lambda p: parse_pickle(p, NOW))
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=150)
+@given(chunks=frames, capacity=st.sampled_from([30, 120, 10_000]))
+def test_worker_names_are_the_parsers_names_for_any_plaintext_chunk_sequence(chunks, capacity):
+    # names with whitespace, empty names and lone surrogates make bad or invalid lines
+    payloads = ["".join(f"{n} {i} {NOW + seq:.0f}\n" for i, n in enumerate(names)).encode("utf-8", "surrogatepass")
+                for seq, names in enumerate(chunks)]
+    assert_worker_reads_what_the_parser_reads(PLAINTEXT, payloads, capacity, lambda p: parse_plaintext(p, NOW))
+
+
+def assert_worker_reads_what_the_parser_reads(kind, payloads, capacity, parse) -> None:
     cache, table = BytesNameCache(capacity), NameTable()
-    for seq, names in enumerate(frames):
-        payload = pickle.dumps([(n, (NOW + seq, float(i))) for i, n in enumerate(names)], protocol=protocol)
-        ans = decode_answer(answer(cache, seq, PICKLE, payload, NOW, 500_000))
+    for seq, payload in enumerate(payloads):
+        ans = decode_answer(answer(cache, seq, kind, payload, NOW, 500_000))
         table.update(ans.reset, ans.new_names)
-        batch, _ = parse_pickle(payload, NOW)
+        batch, rejects = parse(payload)
         assert table.names_of(ans.ids) == batch.names
         assert ans.values.tolist() == batch.values.tolist()
         assert ans.timestamps.tolist() == batch.timestamps.tolist()
+        assert ans.rejects.counts == rejects.counts

@@ -185,20 +185,25 @@ def run_worker(payloads, capacity=1000, max_points=500_000, kind=PICKLE) -> list
     return [decode_answer(m) for m in AnswerSplitter().feed(out.getvalue())]
 
 
+def assert_same_as_in_process(answers, payloads, parse) -> None:
+    """Each answer, read through a NameTable, holds what `parse` makes of its payload."""
+    table = NameTable()
+    for seq, (ans, payload) in enumerate(zip(answers, payloads, strict=True), start=1):
+        assert (ans.seq, ans.kind) == (seq, POINTS)
+        table.update(ans.reset, ans.new_names)
+        batch, rejects = parse(payload)
+        assert table.names_of(ans.ids) == batch.names
+        assert ans.timestamps.tolist() == batch.timestamps.tolist()
+        assert ans.values.tolist() == batch.values.tolist()
+        assert ans.rejects.counts == rejects.counts
+
+
 def test_worker_answers_every_request_in_order_like_the_in_process_parser():
     payloads = [frame([(f"s{k}.{i}", (NOW - 10 * i, float(i))) for i in range(20)]) for k in range(30)]
     payloads.append(frame([("ok", (-1, 2.0)), ("bad", (1, "x")), ("nan", (1, float("nan")))], protocol=0))
     answers = run_worker(payloads)
     assert answers[0].kind == READY
-    table = NameTable()
-    for seq, (ans, payload) in enumerate(zip(answers[1:], payloads), start=1):
-        assert (ans.seq, ans.kind) == (seq, POINTS)
-        table.update(ans.reset, ans.new_names)
-        batch, rejects = parse_pickle(payload, NOW)
-        assert table.names_of(ans.ids) == batch.names
-        assert ans.timestamps.tolist() == batch.timestamps.tolist()
-        assert ans.values.tolist() == batch.values.tolist()
-        assert ans.rejects.counts == rejects.counts
+    assert_same_as_in_process(answers[1:], payloads, lambda p: parse_pickle(p, NOW))
     assert answers[-1].rejects.counts == Counter({"bad_value": 1, "nan_value": 1})
 
 
@@ -218,14 +223,7 @@ PLAINTEXT_CHUNKS = [
 
 def test_worker_parses_plaintext_chunks_like_the_in_process_parser():
     answers = run_worker(PLAINTEXT_CHUNKS, kind=PLAINTEXT)
-    table = NameTable()
-    for ans, chunk in zip(answers[1:], PLAINTEXT_CHUNKS):
-        table.update(ans.reset, ans.new_names)
-        batch, rejects = parse_plaintext(chunk, NOW)
-        assert table.names_of(ans.ids) == batch.names
-        assert ans.timestamps.tolist() == batch.timestamps.tolist()
-        assert ans.values.tolist() == batch.values.tolist()
-        assert ans.rejects.counts == rejects.counts
+    assert_same_as_in_process(answers[1:], PLAINTEXT_CHUNKS, lambda p: parse_plaintext(p, NOW))
     assert answers[4].new_names == ["new.1"]
     assert answers[5].rejects.counts == Counter({"bad_line": 1, "nan_value": 1, "invalid_utf8": 1})
 
