@@ -33,7 +33,10 @@ What is measured, and how:
   systems request by request with the same request text (which goes first alternates too), up
   to R repetitions or the case's time budget, whichever ends first (at least `min_reps`).
   Reported: p50 and p95 per system and ratio = graphite-web p50 / Strata p50.  Any non-200
-  answer counts as an error and is reported.
+  answer counts as an error and is reported.  Two floors: GET /version back to back, and
+  after the client slept 10 ms (a server that was idle that long starts cold: on this VM
+  that alone costs more than the back-to-back floor; a single-series request, alternating
+  with graphite-web's slower answer, always starts so).
 * Dashboard.  20 panels of typical Grafana targets (aliasByNode, sumSeries over globs,
   perSecond, nonNegativeDerivative, movingAverage, highestAverage, groupByNode ...;
   maxDataPoints=1500; from -6h, -24h or -7d), sent as POST form requests, 6 at a time as a
@@ -500,6 +503,7 @@ class Case:
     dashboard: bool = False
     warm: bool = True
     days: int = HISTORY_DAYS
+    pause: float = 0.0            # seconds of sleep before each request (the client's own, not timed)
 
 
 def render_cases(quick: bool, days: int) -> list[Case]:
@@ -509,6 +513,7 @@ def render_cases(quick: bool, days: int) -> list[Case]:
     d = f"-{days}d"
     cases = [
         Case("floor", "HTTP floor: GET /version", "/version", {}, r(30), 10 * q, 5),
+        Case("floor_cold", "HTTP floor after 10 ms idle", "/version", {}, r(30), 10 * q, 5, pause=0.01),
         Case("one_24h", "1 series x 24 h", "/render",
              {"target": "bench.host042.cpu.user", "from": "-24h", **js}, r(30), 30 * q, 5, 4.0, 2.0),
         Case("sum100_24h", "sumSeries(100 series) x 24 h", "/render",
@@ -575,6 +580,7 @@ def time_case(case: Case, ports: dict[str, int], timeout: float) -> dict[str, Ti
     try:
         for rep in range(case.reps):
             for name in (names if rep % 2 == 0 else names[::-1]):
+                time.sleep(case.pause)
                 s, err, nbytes = one_request(case, ports[name], pool, timeout)
                 if err:
                     out[name].errors.append(err)
