@@ -146,6 +146,11 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _summed_cpu_seconds(pids: list[int]) -> float:
+    used = [cpu_seconds(pid) for pid in pids]
+    return sum(u for u in used if u is not None)
+
+
 class CpuGovernor:
     """Holds the render processes together to `share` of a core while the writer is busy.
 
@@ -158,8 +163,11 @@ class CpuGovernor:
     time is counted in 10 ms ticks).
     """
 
-    def __init__(self, reactor, share: float, own_cpu=time.process_time):
+    def __init__(self, reactor, share: float, own_cpu=time.process_time, children_cpu=None,
+                 monotonic=time.monotonic):
         self.reactor, self.share, self.own_cpu = reactor, share, own_cpu
+        self.children_cpu = children_cpu or _summed_cpu_seconds
+        self.monotonic = monotonic
         self.pids: list[int] = []       # the first keeps taking connections while the writer is busy
         self._only_first = False
         self._last: tuple[float, float, float] | None = None
@@ -209,11 +217,12 @@ class CpuGovernor:
     def tick(self) -> None:
         if not self.pids or self._resume_call is not None:
             return
-        used = [cpu_seconds(pid) for pid in self.pids]
-        children = sum(u for u in used if u is not None)
-        now = (time.monotonic(), self.own_cpu(), children)
-        last, self._last = self._last, now
-        if last is None or now[0] <= last[0] or now[2] < last[2]:   # a child gone: start afresh
+        now = self._sample()
+        last = self._last
+        if last is not None and 0 <= now[0] - last[0] < GOVERN_INTERVAL / 2:
+            return              # too short a window for CPU counted in ticks: keep measuring
+        self._last = now
+        if last is None or now[2] < last[2]:   # a child gone: start afresh
             return
         elapsed = now[0] - last[0]
         writer = (now[1] - last[1]) / elapsed
@@ -223,7 +232,18 @@ class CpuGovernor:
         if pause > 0:
             self._signal(signal.SIGSTOP)
             self.paused_seconds += pause
-            self._resume_call = self.reactor.callLater(pause, self.resume)
+            self._resume_call = self.reactor.callLater(pause, self._end_pause)
+
+    def _sample(self) -> tuple[float, float, float]:
+        """(now, the server's CPU seconds, the children's CPU seconds)."""
+        return self.monotonic(), self.own_cpu(), self.children_cpu(self.pids)
+
+    def _end_pause(self) -> None:
+        self._resume_call = None
+        self._signal(signal.SIGCONT)
+        # The next window starts now: the pause is not the children's idleness, and the
+        # CPU they use from here on is what the next check must count, all of it.
+        self._last = self._sample()
 
     def resume(self) -> None:
         if self._resume_call is not None:
@@ -231,7 +251,7 @@ class CpuGovernor:
                 self._resume_call.cancel()
             self._resume_call = None
             self._signal(signal.SIGCONT)
-        self._last = None       # a stop, or a change of children, is not their idleness
+        self._last = None       # a stop, or a change of children: measure afresh
 
     def _signal(self, signum: int, pids: list[int] | None = None) -> None:
         for pid in self.pids if pids is None else pids:

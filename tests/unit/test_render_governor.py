@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 from twisted.internet.task import Clock
 
-from render_api.process import MAX_PAUSE, CpuGovernor, render_pause
+from render_api.process import GOVERN_INTERVAL, MAX_PAUSE, CpuGovernor, render_pause
 
 
 @pytest.mark.parametrize("writer, render, share, interval, want", [
@@ -26,6 +27,31 @@ def test_pause_spreads_the_excess_over_the_share(writer, render, share, interval
 def test_pause_brings_the_average_down_to_the_share():
     pause = render_pause(1.0, 0.75, 0.25, 0.1)
     assert 0.75 * 0.1 / (0.1 + pause) == pytest.approx(0.25)
+
+
+@pytest.mark.parametrize("rate, share", [(1.0, 0.25), (0.4, 0.2), (0.3, 0.1)])
+def test_children_that_always_want_the_cpu_average_their_share(rate, share):
+    """Simulated: children using `rate` cores whenever they run, a busy writer, a check
+    every GOVERN_INTERVAL.  Over a minute they get `share`, not more: the CPU used right
+    after a pause must count as much as any other.  (Rates whose pauses would pass
+    MAX_PAUSE get more: a query is slowed, never frozen.)"""
+    clock = Clock()
+    used = [0.0]
+    stopped = [False]
+    governor = CpuGovernor(clock, share, own_cpu=clock.seconds, children_cpu=lambda pids: used[0],
+                           monotonic=clock.seconds)
+
+    def signal_children(signum, pids=None):
+        stopped[0] = {signal.SIGSTOP: True, signal.SIGCONT: False}.get(signum, stopped[0])
+    governor._signal = signal_children
+    governor.pids.append(4242)
+    for step in range(6000):
+        if not stopped[0]:
+            used[0] += 0.01 * rate
+        clock.advance(0.01)
+        if step % round(GOVERN_INTERVAL / 0.01) == 0:
+            governor.tick()
+    assert used[0] / clock.seconds() == pytest.approx(share, rel=0.1)
 
 
 def _stopped(pid: int, want: bool = True) -> bool:
