@@ -156,9 +156,9 @@ class CpuGovernor:
 
     SCHED_IDLE gives queries only the CPU ingestion leaves, but on a small machine a query
     running on the other core still slows the writer through the caches and memory it
-    shares; measured on 2 cores, ingestion kept 83% of its rate with 8 dashboards
-    refreshing.  So, as cpulimit does, the parent stops the children (SIGSTOP) for as long
-    as their recent CPU, summed, exceeds the share, and continues them (SIGCONT) after.
+    shares (README: ingest during a dashboard storm).  So, as cpulimit does, the parent
+    stops the children (SIGSTOP) for as long as their recent CPU, summed, exceeds the
+    share, and continues them (SIGCONT) after.
     One governor for all children: a share split per child would be overshot by each (CPU
     time is counted in 10 ms ticks).
     """

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from carbon_compat.parsers import parse_pickle, parse_plaintext
-from carbon_compat.name_ids import BytesNameCache, NameTable
+from carbon_compat.name_ids import BytesNameCache
 from carbon_compat.parse_worker import PICKLE, PLAINTEXT, answer, decode_answer
+from tests.worker_answers import assert_same_as_in_process
 
 NOW = 1_700_000_000.0
 POOL = [f"pool.h{i // 20}.m{i % 20}" for i in range(200)] + ["é.x", "\udcff.lone", "a" * 200, ""]
@@ -45,12 +46,7 @@ def test_worker_names_are_the_parsers_names_for_any_plaintext_chunk_sequence(chu
 
 
 def assert_worker_reads_what_the_parser_reads(kind, payloads, capacity, parse) -> None:
-    cache, table = BytesNameCache(capacity), NameTable()
-    for seq, payload in enumerate(payloads):
-        ans = decode_answer(answer(cache, seq, kind, payload, NOW, 500_000))
-        table.update(ans.reset, ans.new_names)
-        batch, rejects = parse(payload)
-        assert table.names_of(ans.ids) == batch.names
-        assert ans.values.tolist() == batch.values.tolist()
-        assert ans.timestamps.tolist() == batch.timestamps.tolist()
-        assert ans.rejects.counts == rejects.counts
+    cache = BytesNameCache(capacity)
+    answers = [decode_answer(answer(cache, seq, kind, payload, NOW, 500_000))
+               for seq, payload in enumerate(payloads, start=1)]
+    assert_same_as_in_process(answers, payloads, parse)

@@ -24,6 +24,7 @@ from carbon_compat.parse_worker import (ANSWER, HOSTILE, PICKLE, PLAINTEXT, POIN
                                          encode_hostile, encode_points, encode_ready, read_request,
                                          request_header, serve)
 from strata.config import LimitsConfig
+from tests.worker_answers import assert_same_as_in_process
 
 NOW = 1_700_000_000.0
 
@@ -183,19 +184,6 @@ def run_worker(payloads, capacity=1000, max_points=500_000, kind=PICKLE) -> list
     out = io.BytesIO()
     serve(inp, out, max_points, capacity)
     return [decode_answer(m) for m in AnswerSplitter().feed(out.getvalue())]
-
-
-def assert_same_as_in_process(answers, payloads, parse) -> None:
-    """Each answer, read through a NameTable, holds what `parse` makes of its payload."""
-    table = NameTable()
-    for seq, (ans, payload) in enumerate(zip(answers, payloads, strict=True), start=1):
-        assert (ans.seq, ans.kind) == (seq, POINTS)
-        table.update(ans.reset, ans.new_names)
-        batch, rejects = parse(payload)
-        assert table.names_of(ans.ids) == batch.names
-        assert ans.timestamps.tolist() == batch.timestamps.tolist()
-        assert ans.values.tolist() == batch.values.tolist()
-        assert ans.rejects.counts == rejects.counts
 
 
 def test_worker_answers_every_request_in_order_like_the_in_process_parser():
