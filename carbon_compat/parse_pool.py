@@ -40,7 +40,7 @@ from .parsers import HostilePickle, parse_pickle, parse_plaintext
 
 log = logging.getLogger("strata.carbon")
 
-EST_BYTES_PER_POINT = 32     # pending estimate of a request in flight (pickle protocol 2: 30-90 B/point; a plaintext line is longer)
+EST_BYTES_PER_POINT = 32     # pending estimate of a request in flight (pickle protocol 2: 30-90 B/point)
 RESTART_DELAY = 1.0          # a slot restarts its worker at most this often
 STARTUP_FAILURES = 3         # deaths before READY in a row after which a slot stays in-process
 REAP_WAIT = 0.05             # seconds the reactor waits for a dead worker's exit status
