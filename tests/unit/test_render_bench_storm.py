@@ -27,3 +27,29 @@ def test_a_pair_losing_more_than_a_tenth_misses():
     row = storm_row(runs, 100_000)
     assert row.status == "MISSED: 85%"
     assert "pair by pair 95%, 85%, 80%" in row.note
+
+
+def test_the_servers_children_are_labelled_by_role():
+    import os
+    import subprocess
+    import sys
+
+    from benchmarks.render_bench import _children_cpu, child_role
+    worker = subprocess.Popen([sys.executable, "-c", "import time; print(flush=True); time.sleep(30)",
+                               "-m", "carbon_compat.parse_worker"], stdout=subprocess.PIPE)
+    try:
+        worker.stdout.readline()        # running its own command line by now
+        assert child_role(worker.pid) == "parse worker"
+        assert child_role(os.getpid()) == "render"
+    finally:
+        worker.kill()
+        worker.wait()
+    assert child_role(worker.pid) == "gone"
+    assert _children_cpu({"parse worker": [66.2], "render": [11.0, 5.4]}) == "parse worker 66%, render 11%+5%"
+    assert _children_cpu(None) == "children -"
+
+
+def test_storm_notes_name_the_children_by_role():
+    runs = {"solo": [_run(1e6, False)] * 3, "storm": [_run(0.95e6, True)] * 3}
+    runs["storm"][-1] = dict(runs["storm"][-1], server_children_cpu_pct={"parse worker": [70.0], "render": [12.0]})
+    assert "server 100%, parse worker 70%, render 12%" in storm_row(runs, 100_000).note
