@@ -248,13 +248,19 @@ def test_json_does_not_change_the_series_it_renders():
     assert (series.start, series.values_per_point, len(series)) == (1000, 1, 30)
 
 
-def _graphite_json(series_list: list[Series]) -> bytes:
-    """renderViewJson's construction, restated: json.dumps over the Python values, then its
-    textual NaN/Infinity patch of the whole body."""
+def _graphite_json(series_list: list[Series], no_null_points: bool = False) -> bytes:
+    """renderViewJson's construction, restated: json.dumps over the Python values (without
+    the nulls, and without series left empty, under noNullPoints), then its textual
+    NaN/Infinity patch of the whole body."""
     from render_api.formats import python_values
-    entries = [{"target": s.name, "tags": dict(s.tags),
-                "datapoints": list(zip(python_values(s, s.values), s.timestamps().tolist()))}
-               for s in series_list]
+    entries = []
+    for s in series_list:
+        points = list(zip(python_values(s, s.values), s.timestamps().tolist()))
+        if no_null_points:
+            points = [p for p in points if p[0] is not None]
+            if not points:
+                continue
+        entries.append({"target": s.name, "tags": dict(s.tags), "datapoints": points})
     text = json.dumps(entries).replace("NaN,", "null,").replace("Infinity,", "1e9999,")
     return text.encode()
 
@@ -265,17 +271,32 @@ _ANY_FLOAT = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                        st.integers(-10**6, 10**6).map(lambda i: i / 100))
 
 
+# Stamps of fewer and of more than ten digits are written another way than ten-digit ones.
+_ANY_START = st.one_of(st.just(1000), st.integers(10**9 - 400, 10**9 + 400),
+                       st.integers(1_700_000_000, 1_800_000_000), st.integers(10**10 - 400, 10**10))
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(_ANY_FLOAT, max_size=40), min_size=1, max_size=4),
+@given(st.lists(st.tuples(_ANY_START, st.sampled_from([1, 10, 60]), st.lists(_ANY_FLOAT, max_size=40)),
+                min_size=1, max_size=4),
        st.sampled_from(["a.b", "NaN,Infinity,", "é.ü", 'q"uo\\te']))
 def test_json_body_is_json_dumps_of_the_values_for_any_floats(columns, name):
     # The datapoints go through orjson where it prints as repr does; any value where it
-    # would not (exponents, infinities) must send the series through json.dumps.
-    series = [S(f"{name}.{i}", 1000, 10, values) for i, values in enumerate(columns)]
+    # would not (exponents, infinities) must send the series through json.dumps. Series of
+    # one body share the text of equal time axes, never of different ones.
+    series = [S(f"{name}.{i}", start, step, values) for i, (start, step, values) in enumerate(columns)]
     if not any(len(s) for s in series):
         return
     body, _ = render(series, "json", tz=ZoneInfo("UTC"))
     assert body == _graphite_json(series)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(_ANY_FLOAT, min_size=1, max_size=40), min_size=1, max_size=3), _ANY_START)
+def test_json_body_with_no_null_points_leaves_out_exactly_the_nulls(columns, start):
+    series = [S(f"a.{i}", start, 10, values) for i, values in enumerate(columns)]
+    body, _ = render(series, "json", tz=ZoneInfo("UTC"), no_null_points=True)
+    assert body == _graphite_json(series, no_null_points=True)
 
 
 def test_json_body_prints_integral_series_as_ints():
