@@ -107,11 +107,11 @@ def json_body(series_list: list[Series], max_data_points: int | None = None,
         series_list = apply_max_data_points(series_list, max_data_points)
     if pretty:
         return _pretty_json(series_list, no_null_points)
-    pieces, suffixes = [b"["], _StampSuffixes(regular=not no_null_points)
+    pieces, digits = [b"["], _StampDigits(regular=not no_null_points)
     for series, stamps, values in _json_points(series_list, no_null_points):
         tags = {k: str(v) for k, v in series.tags.items()}
         head = f'{{"target": {json.dumps(series.name)}, "tags": {json.dumps(tags)}, "datapoints": '
-        pieces += (_patched(head.encode()), _datapoints_json(series, stamps, values, suffixes), b"}, ")
+        pieces += (_patched(head.encode()), _datapoints_json(series, stamps, values, digits), b"}, ")
     if len(pieces) > 1:
         pieces[-1] = b"}"
     pieces.append(b"]")
@@ -148,40 +148,55 @@ _REPR_PLAIN_LOW, _REPR_PLAIN_HIGH = 1e-4, 1e16
 
 
 def _datapoints_json(series: Series, stamps: np.ndarray, values: np.ndarray,
-                     suffixes: "_StampSuffixes") -> bytes:
+                     digits: "_StampDigits") -> bytes:
     """`[[v, ts], [v, ts], ...]` exactly as json.dumps (then graphite-web's patch) writes it."""
     if not len(values):
         return b"[]"
-    if _is_integral(series):
-        return orjson.dumps(list(zip(python_values(series, values), stamps.tolist()))).replace(b",", b", ")
-    if not _orjson_exact(values):
+    if not _is_integral(series) and not _orjson_exact(values):
         return _patched(json.dumps(list(zip(python_values(series, values), stamps.tolist()))).encode())
-    # orjson writes a whole column (NaN as null) at once; the stamps' text goes between.
-    texts = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1].split(b",")
-    pieces = [b""] * (2 * len(texts))
-    pieces[0::2] = texts
-    pieces[1::2] = suffixes.of(stamps)
-    pieces[0] = b"[[" + pieces[0]
-    pieces[-1] = pieces[-1][:-3] + b"]"
-    return b"".join(pieces)
+    if _is_integral(series) or not _ten_digits(stamps):
+        return orjson.dumps(list(zip(python_values(series, values), stamps.tolist()))).replace(b",", b", ")
+    return _datapoints_text(values, digits.of(stamps))
 
 
-class _StampSuffixes:
-    """The text after each value of a datapoints list: `, <ts>], [`.
+# Each value's comma becomes this gap, whose zeros are then overwritten with the stamp.
+_GAP, _GAP_DIGITS = b", 0000000000], [", 2
+_LAST = b", 0000000000]]"
+
+
+def _datapoints_text(values: np.ndarray, digits: np.ndarray) -> bytearray:
+    """The datapoints of float `values` (orjson-exact) at ten-digit stamps given as an
+    (n, 10) array of ASCII digits, with no Python object per point: orjson writes the
+    column, each comma becomes a gap for a stamp, and every stamp is copied in at once."""
+    column = orjson.dumps(values, option=orjson.OPT_SERIALIZE_NUMPY)     # NaN as null
+    commas = np.flatnonzero(np.frombuffer(column, dtype=np.uint8) == ord(","))
+    out = bytearray(b"[" + column[:-1].replace(b",", _GAP) + _LAST)
+    at = np.empty(len(commas) + 1, dtype=np.int64)
+    # the i-th gap starts after "[" and i earlier gaps' growth
+    at[:-1] = commas + np.arange(len(commas)) * (len(_GAP) - 1) + 1 + _GAP_DIGITS
+    at[-1] = len(out) - len(_LAST) + _GAP_DIGITS
+    np.frombuffer(out, dtype=np.uint8)[at[:, None] + np.arange(10)] = digits
+    return out
+
+
+def _ten_digits(stamps: np.ndarray) -> bool:
+    return bool(stamps.min() >= 10**9 and stamps.max() < 10**10)
+
+
+class _StampDigits:
+    """Ten-digit stamps as an (n, 10) array of ASCII digits, by table lookups.
 
     One json body's series mostly share their time axis, so a regular axis (no noNullPoints
-    filtering) is written once per body. Ten-digit stamps (2001 to 2286) are written as four
-    4-byte words by table lookups over the whole array."""
+    filtering) is written once per body."""
 
-    _PAIRS = np.frombuffer(b"".join(b", %02d" % i for i in range(100)), dtype=np.uint32)
+    _PAIRS = np.frombuffer(b"".join(b"%02d" % i for i in range(100)), dtype=np.uint16)
     _QUADS = np.frombuffer(b"".join(b"%04d" % i for i in range(10000)), dtype=np.uint32)
-    _CLOSE = np.frombuffer(b"], [", dtype=np.uint32)[0]
 
     def __init__(self, regular: bool):
         self._regular = regular
-        self._memo: dict[tuple[int, int, int], list[bytes]] = {}
+        self._memo: dict[tuple[int, int, int], np.ndarray] = {}
 
-    def of(self, stamps: np.ndarray) -> list[bytes]:
+    def of(self, stamps: np.ndarray) -> np.ndarray:
         if not self._regular:
             return self._written(stamps)
         key = (int(stamps[0]), int(stamps[-1]), len(stamps))
@@ -190,15 +205,13 @@ class _StampSuffixes:
         return self._memo[key]
 
     @classmethod
-    def _written(cls, stamps: np.ndarray) -> list[bytes]:
-        if stamps.min() < 10**9 or stamps.max() >= 10**10:
-            return [b", %d], [" % t for t in stamps.tolist()]
-        words = np.empty((len(stamps), 4), dtype=np.uint32)
+    def _written(cls, stamps: np.ndarray) -> np.ndarray:
+        words = np.empty((len(stamps), 5), dtype=np.uint16)
         words[:, 0] = cls._PAIRS[stamps // 10**8]
-        words[:, 1] = cls._QUADS[stamps // 10**4 % 10**4]
-        words[:, 2] = cls._QUADS[stamps % 10**4]
-        words[:, 3] = cls._CLOSE
-        return words.view("S16").ravel().tolist()
+        quads = words[:, 1:].view(np.uint32)
+        quads[:, 0] = cls._QUADS[stamps // 10**4 % 10**4]
+        quads[:, 1] = cls._QUADS[stamps % 10**4]
+        return words.view(np.uint8)
 
 
 def _orjson_exact(values: np.ndarray) -> bool:

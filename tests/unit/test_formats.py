@@ -299,6 +299,17 @@ def test_json_body_with_no_null_points_leaves_out_exactly_the_nulls(columns, sta
     assert body == _graphite_json(series, no_null_points=True)
 
 
+def test_json_body_writes_each_time_axis_of_a_body_apart():
+    # Same first stamp and length, other steps: the stamps' text is shared only by equal axes.
+    series = [S("a", 1_795_000_000, 10, [1.0, 2.0]), S("b", 1_795_000_000, 60, [3.0, None]),
+              S("c", 1_795_000_000, 10, [4.0, 5.0])]
+    body, _ = render(series, "json", tz=ZoneInfo("UTC"))
+    assert [e["datapoints"] for e in json.loads(body)] == [
+        [[1.0, 1795000000], [2.0, 1795000010]], [[3.0, 1795000000], [None, 1795000060]],
+        [[4.0, 1795000000], [5.0, 1795000010]]]
+    assert body == _graphite_json(series)
+
+
 def test_json_body_prints_integral_series_as_ints():
     series = Series("countSeries(a.*)", 1000, 1020, 10, np.array([3, 2], dtype=np.int64))
     body, _ = render([series], "json", tz=ZoneInfo("UTC"))
