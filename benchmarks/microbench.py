@@ -190,8 +190,10 @@ def render(data: Path, targets: list[str]) -> str:
     from render_api import handlers
     from render_api.process import build_api
     from strata import config as cfgmod
+    from strata.heap import keep_freed_memory
     from tsdb.view import StoreView
     config = cfgmod.load(data / "conf" / "strata.toml", {"server": {"data_dir": str(data / "strata-data")}})
+    keep_freed_memory(config.render.heap_keep_mb << 20)       # as a render process does
     store = StoreView.open(config.server.data_dir, config.store_config(), max_age=config.render.refresh_interval)
     api = build_api(store, config, None)
     utc, lines = zoneinfo.ZoneInfo("UTC"), []

@@ -393,9 +393,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     from strata import config as cfgmod
     from strata.cli import setup_logging
+    from strata.heap import keep_freed_memory
     config = cfgmod.load(args.config, json.loads(args.overrides))
     setup_logging(args.log_level)
     _lower_priority(config.render.priority)
+    keep_freed_memory(config.render.heap_keep_mb << 20)
     from twisted.internet import reactor
 
     from tsdb.view import StoreView

@@ -76,6 +76,7 @@ class RenderConfig:
     refresh_interval: float = 0.5          # at most this stale, in seconds, is what that process reads
     busy_share: float = 0.25               # cores the render processes may use while the writer is busy; >= 2: no cap
     admin_token: str = ""                  # bearer token for /tags/delSeries; empty = refused (403)
+    heap_keep_mb: int = 64                 # freed memory a render process keeps for its next query; 0 = libc default
 
 
 @dataclass(frozen=True)

@@ -133,3 +133,13 @@ def test_render_threads_are_at_least_one(tmp_path):
     cfg.write_text("[render]\nthreads = 0\n")
     with pytest.raises(ConfigFileError, match="threads = 0: must be at least 1"):
         load(cfg)
+
+
+def test_render_heap_keep_is_zero_or_more(tmp_path):
+    cfg = tmp_path / "strata.toml"
+    assert Config().render.heap_keep_mb == 64
+    cfg.write_text("[render]\nheap_keep_mb = 0\n")
+    assert load(cfg).render.heap_keep_mb == 0
+    cfg.write_text("[render]\nheap_keep_mb = -1\n")
+    with pytest.raises(ConfigFileError, match="heap_keep_mb = -1 has the wrong type"):
+        load(cfg)
