@@ -49,9 +49,28 @@ def render(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
     applies to json, dygraph and rickshaw; `max_data_points` and `no_null_points` only
     change the json body, as in graphite-web.
     """
+    pieces, ctype = render_pieces(series_list, fmt, tz=tz, max_data_points=max_data_points,
+                                  no_null_points=no_null_points, jsonp=jsonp, pretty=pretty)
+    return b"".join(pieces), ctype
+
+
+def render_pieces(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
+                  max_data_points: int | None = None, no_null_points: bool = False,
+                  jsonp: str | None = None, pretty: bool = False) -> tuple[list[bytes], str]:
+    """`render`'s body as pieces to write in turn: a json body of many series is never
+    joined into one buffer (the HTTP layer writes them as the connection takes them)."""
+    if fmt == "json" and not pretty:
+        pieces = json_pieces(series_list, max_data_points, no_null_points)
+        if jsonp is None:
+            return pieces, JSON
+        return [jsonp.encode() + b"("] + pieces + [b")"], JAVASCRIPT
+    body, ctype = _whole(series_list, fmt, tz, max_data_points, no_null_points, jsonp, pretty)
+    return [body], ctype
+
+
+def _whole(series_list, fmt, tz, max_data_points, no_null_points, jsonp, pretty) -> tuple[bytes, str]:
     if fmt == "json":
-        body = json_body(series_list, max_data_points, no_null_points, pretty)
-        return _javascript_bytes(body, jsonp)
+        return _javascript_bytes(json_body(series_list, max_data_points, no_null_points, pretty), jsonp)
     if fmt == "dygraph":
         return _javascript(dygraph_text(series_list), jsonp)
     if fmt == "rickshaw":
@@ -96,26 +115,39 @@ def python_values(series: Series, values: np.ndarray) -> list:
 
 def json_body(series_list: list[Series], max_data_points: int | None = None,
               no_null_points: bool = False, pretty: bool = False) -> bytes:
-    """renderViewJson's body: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...].
+    """renderViewJson's body: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...]."""
+    if not pretty:
+        return b"".join(json_pieces(series_list, max_data_points, no_null_points))
+    shown = _json_series(series_list, max_data_points)
+    return _pretty_json(shown, no_null_points) if shown is not None else b"[]"
 
-    Written a series at a time: the header by json.dumps, the datapoints (the bulk of the
-    body) by `_datapoints_json`."""
-    # graphite-web answers [] unless at least one series has a value (`any(data)`).
-    if not any(len(s) for s in series_list):
-        return b"[]"
-    if max_data_points is not None:
-        series_list = apply_max_data_points(series_list, max_data_points)
-    if pretty:
-        return _pretty_json(series_list, no_null_points)
+
+def json_pieces(series_list: list[Series], max_data_points: int | None = None,
+                no_null_points: bool = False) -> list[bytes]:
+    """`json_body` (not pretty) as pieces, in order: a series at a time, the header by
+    json.dumps, the datapoints (the bulk of the body) by `_datapoints_json`."""
+    shown = _json_series(series_list, max_data_points)
+    if shown is None:
+        return [b"[]"]
     pieces, digits = [b"["], _StampDigits(regular=not no_null_points)
-    for series, stamps, values in _json_points(series_list, no_null_points):
+    for series, stamps, values in _json_points(shown, no_null_points):
         tags = {k: str(v) for k, v in series.tags.items()}
         head = f'{{"target": {json.dumps(series.name)}, "tags": {json.dumps(tags)}, "datapoints": '
         pieces += (_patched(head.encode()), _datapoints_json(series, stamps, values, digits), b"}, ")
     if len(pieces) > 1:
         pieces[-1] = b"}"
     pieces.append(b"]")
-    return b"".join(pieces)
+    return pieces
+
+
+def _json_series(series_list: list[Series], max_data_points: int | None) -> list[Series] | None:
+    """The series the json body shows, or None when it is `[]`: graphite-web answers that
+    unless at least one series has a value (`any(data)`)."""
+    if not any(len(s) for s in series_list):
+        return None
+    if max_data_points is not None:
+        return apply_max_data_points(series_list, max_data_points)
+    return series_list
 
 
 def _json_points(series_list: list[Series], no_null_points: bool):
@@ -164,7 +196,7 @@ _GAP, _GAP_DIGITS = b", 0000000000], [", 2
 _LAST = b", 0000000000]]"
 
 
-def _datapoints_text(values: np.ndarray, digits: np.ndarray) -> bytearray:
+def _datapoints_text(values: np.ndarray, digits: np.ndarray) -> bytes:
     """The datapoints of float `values` (orjson-exact) at ten-digit stamps given as an
     (n, 10) array of ASCII digits, with no Python object per point: orjson writes the
     column, each comma becomes a gap for a stamp, and every stamp is copied in at once."""
@@ -176,7 +208,7 @@ def _datapoints_text(values: np.ndarray, digits: np.ndarray) -> bytearray:
     at[:-1] = commas + np.arange(len(commas)) * (len(_GAP) - 1) + 1 + _GAP_DIGITS
     at[-1] = len(out) - len(_LAST) + _GAP_DIGITS
     np.frombuffer(out, dtype=np.uint8)[at[:, None] + np.arange(10)] = digits
-    return out
+    return bytes(out)       # what a transport takes
 
 
 def _ten_digits(stamps: np.ndarray) -> bool:

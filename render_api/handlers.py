@@ -28,9 +28,14 @@ Params = dict[str, list[str]]
 @dataclass
 class Response:
     status: int
-    body: bytes
+    body: bytes | list[bytes]     # a list is written piece by piece, never joined
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def content(self) -> bytes:
+        """The whole body as one bytes object."""
+        return self.body if isinstance(self.body, bytes) else b"".join(self.body)
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,7 @@ def render(params: Params, reader: StoreReader, limits: RenderLimits, clock: flo
         return json_error(422, f"the response would hold {points} values, more than the limit of "
                                f"{limits.max_points} (render.max_points)")
     try:
-        body, ctype = formats.render(
+        body, ctype = formats.render_pieces(
             series, fmt, tz=tz, max_data_points=_max_data_points(params),
             no_null_points="noNullPoints" in params, jsonp=last(params, "jsonp"),
             pretty=bool(last(params, "pretty")))

@@ -19,10 +19,12 @@ from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
 from twisted.internet.defer import maybeDeferred
+from twisted.internet.interfaces import IPullProducer
 from twisted.internet.threads import deferToThreadPool
 from twisted.python.threadpool import ThreadPool
 from twisted.web.resource import Resource
 from twisted.web.server import NOT_DONE_YET, Site
+from zope.interface import implementer
 
 from . import handlers, tags
 from .handlers import Params, RenderLimits, Response
@@ -117,8 +119,43 @@ class GraphiteApi(Resource):
         request.setHeader(b"Content-Type", response.content_type.encode())
         for k, v in response.headers.items():
             request.setHeader(k.encode(), v.encode())
-        request.write(response.body)
-        request.finish()
+        if isinstance(response.body, bytes) or sum(map(len, response.body)) <= _Pieces.JOIN_UP_TO:
+            request.write(response.content)
+            request.finish()
+        else:
+            request.registerProducer(_Pieces(request, response.body), False)
+
+
+@implementer(IPullProducer)
+class _Pieces:
+    """Writes a body's pieces one per turn as the connection drains, and finishes the
+    request after the last.
+
+    Why: writing a big body at once has Twisted join all of it into one send buffer (a
+    second copy of up to hundreds of MB, faulted in page by page); a piece written is
+    released here as soon as it is handed over.  One write a turn, because a transport
+    pauses its producer once per write that finds its buffer full and resumes it once.
+    A body up to `JOIN_UP_TO` bytes is joined and written at once instead: the producer's
+    first turn waits for the reactor's next one."""
+
+    JOIN_UP_TO = 1 << 20
+
+    def __init__(self, request, pieces: list[bytes]):
+        self._request, self._next = request, 0
+        self._pieces: list[bytes] | None = pieces
+
+    def resumeProducing(self) -> None:
+        if self._pieces is None:
+            return
+        piece, self._pieces[self._next] = self._pieces[self._next], b""
+        self._next += 1
+        self._request.write(piece)
+        if self._next == len(self._pieces):
+            self._request.unregisterProducer()
+            self._request.finish()
+
+    def stopProducing(self) -> None:
+        self._pieces = None         # the client went away: drop the rest
 
 
 def request_params(request) -> Params:

@@ -61,21 +61,21 @@ def case_id(case: dict) -> str:
 def test_render_matches_graphite_web(reader, case):
     got = render(reader, case["params"])
     if case["status"] == 500:
-        assert got.status == 200, got.body[:300]
+        assert got.status == 200, got.content[:300]
         return
-    assert got.status == case["status"], got.body[:300]
+    assert got.status == case["status"], got.content[:300]
     if case["status"] != 200:
-        assert got.body.decode().startswith(case["body"].split("(")[0])
+        assert got.content.decode().startswith(case["body"].split("(")[0])
         return
     fmt = case["params"].get("format")
     if fmt == "json" and "jsonp" not in case["params"]:
-        assert_same_json(json.loads(got.body), json.loads(case["body"]))
+        assert_same_json(json.loads(got.content), json.loads(case["body"]))
     elif fmt == "pickle":
-        assert_same_data(pickle.loads(got.body), case["body_data"])
+        assert_same_data(pickle.loads(got.content), case["body_data"])
     elif fmt == "msgpack":
-        assert_same_data(msgpack.unpackb(got.body, raw=False), case["body_data"])
+        assert_same_data(msgpack.unpackb(got.content, raw=False), case["body_data"])
     else:
-        assert got.body.decode() == case["body"]
+        assert got.content.decode() == case["body"]
     assert got.content_type.split(";")[0] == case["content_type"].split(";")[0]
 
 
@@ -111,4 +111,4 @@ def same_value(a, b) -> bool:
 def test_find_matches_graphite_web(reader, case):
     p = {k: [v] for k, v in case["params"].items()}
     got = handlers.find(p, reader)
-    assert (got.status, got.body.decode()) == (case["status"], case["body"])
+    assert (got.status, got.content.decode()) == (case["status"], case["body"])

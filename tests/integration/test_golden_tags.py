@@ -82,29 +82,29 @@ def without_ids(value):
 def test_matches_graphite_web(answers, index):
     case, got = RECORD["cases"][index], answers[index]
     if case["status"] == 500:
-        assert got.status in (200, 400), got.body[:300]
+        assert got.status in (200, 400), got.content[:300]
         return
     if case["params"].get("target") == [NORMALISED_LOOKUP]:
-        assert [s["target"] for s in json.loads(got.body)] == ["cpu.user;dc=eu;host=web-1"]
+        assert [s["target"] for s in json.loads(got.content)] == ["cpu.user;dc=eu;host=web-1"]
         return
-    assert got.status == case["status"], got.body[:300]
+    assert got.status == case["status"], got.content[:300]
     if case["status"] == 405:
-        assert got.body == b""
+        assert got.content == b""
         return
     if case["path"] == "/render":
         if case["status"] == 200:
-            assert_same_json(json.loads(got.body), json.loads(case["body"]))
+            assert_same_json(json.loads(got.content), json.loads(case["body"]))
         else:
-            assert got.body.decode().startswith(case["body"].split("(")[0])
+            assert got.content.decode().startswith(case["body"].split("(")[0])
         return
     assert got.content_type == "application/json"
-    assert without_ids(json.loads(got.body)) == without_ids(json.loads(case["body"]))
+    assert without_ids(json.loads(got.content)) == without_ids(json.loads(case["body"]))
     if case["params"].get("pretty"):
-        assert got.body.decode() == json.dumps(json.loads(got.body), indent=2, sort_keys=True)
+        assert got.content.decode() == json.dumps(json.loads(got.content), indent=2, sort_keys=True)
 
 
 def test_ids_are_positive_and_distinct_per_listing(store):
-    listed = json.loads(tags.handle("/tags", "GET", {}, store).body)
+    listed = json.loads(tags.handle("/tags", "GET", {}, store).content)
     ids = [row["id"] for row in listed]
     assert len(set(ids)) == len(ids) and min(ids) >= 1
 
@@ -121,10 +121,10 @@ def test_tag_index_after_the_cases_survives_reopen(tmp_path):
             if case["path"] != "/render":
                 ask(store, case)
         before = {e: tags.tagged_names(store, [e]) for e in probes}
-        listing = tags.handle("/tags/host", "GET", {}, store).body
+        listing = tags.handle("/tags/host", "GET", {}, store).content
     with Store.open(tmp_path / "data", config, now=NOW) as store:
         assert {e: tags.tagged_names(store, [e]) for e in probes} == before
-        assert without_ids(json.loads(tags.handle("/tags/host", "GET", {}, store).body)) == \
+        assert without_ids(json.loads(tags.handle("/tags/host", "GET", {}, store).content)) == \
             without_ids(json.loads(listing))
     assert before["k=~."] == ["multi.three;k=v", "multi.two;k=w"]
     assert before["name=plain.path"] == [] and "plain.path" not in before["name=~."]

@@ -36,23 +36,23 @@ def render(reader, limits, **params):
 
 def test_too_many_series_is_422_naming_the_setting():
     got = render(FakeReader(n_series=5, max_series=2), handlers.RenderLimits(), target="m.*")
-    assert got.status == 422 and "render.max_series" in json.loads(got.body)["error"]
+    assert got.status == 422 and "render.max_series" in json.loads(got.content)["error"]
 
 
 def test_too_many_points_is_422_naming_the_setting():
     got = render(FakeReader(n_series=3, points=100), handlers.RenderLimits(max_points=250), target="m.*")
-    assert got.status == 422 and "render.max_points" in json.loads(got.body)["error"]
+    assert got.status == 422 and "render.max_points" in json.loads(got.content)["error"]
     ok = render(FakeReader(n_series=3, points=100), handlers.RenderLimits(max_points=300), target="m.*")
-    assert ok.status == 200 and len(json.loads(ok.body)) == 3
+    assert ok.status == 200 and len(json.loads(ok.content)) == 3
 
 
 def test_a_query_past_the_timeout_is_abandoned_with_503():
     got = render(FakeReader(delay=0.05), handlers.RenderLimits(timeout=0.01), target="sumSeries(a.*,b.*)")
-    assert got.status == 503 and "render.timeout" in json.loads(got.body)["error"]
+    assert got.status == 503 and "render.timeout" in json.loads(got.content)["error"]
 
 
 def test_bad_time_and_unknown_function_are_400_with_graphite_text():
     got = render(FakeReader(), handlers.RenderLimits(), target="m.*", **{"from": "-5m"})
-    assert got.status == 400 and got.body.startswith(b"Invalid parameters (")
+    assert got.status == 400 and got.content.startswith(b"Invalid parameters (")
     got = render(FakeReader(), handlers.RenderLimits(), target="nosuch(m.*)")
-    assert got.status == 400 and b"unknown function: nosuch" in got.body
+    assert got.status == 400 and b"unknown function: nosuch" in got.content

@@ -45,3 +45,110 @@ def test_an_unknown_path_is_a_json_404_whether_or_not_threads_run_queries():
         request = _get(api, b"/nowhere", {})
         assert request.responseCode == 404
         assert json.loads(b"".join(request.written)) == {"error": "no such endpoint: /nowhere"}
+
+
+class _Pieces(GraphiteApi):
+    """The API with /version answered by a body of several pieces."""
+
+    pieces = [b"a" * (1 << 20), b"b" * 10, b"c" * (1 << 20), b"d"]
+
+    def route(self, path, accept=None, method="GET", authorization=None):
+        return lambda params: Response(200, list(self.pieces), "application/json")
+
+
+class _Consumer:
+    """A request that records writes and lets the test pull its producer."""
+
+    def __init__(self):
+        self.written, self.finished, self.producer, self._disconnected = [], False, None, False
+
+    def setResponseCode(self, code):
+        self.code = code
+
+    def setHeader(self, name, value):
+        pass
+
+    def write(self, data):
+        assert isinstance(data, bytes)          # a transport refuses anything else
+        self.written.append(data)
+
+    def registerProducer(self, producer, streaming):
+        assert not streaming
+        self.producer = producer
+
+    def unregisterProducer(self):
+        self.producer = None
+
+    def finish(self):
+        self.finished = True
+
+
+def test_a_small_body_of_pieces_is_written_at_once():
+    request = _Consumer()
+    GraphiteApi._write(request, Response(200, [b"[", b"{}", b"]"], "application/json"))
+    assert request.written == [b"[{}]"] and request.finished and request.producer is None
+
+
+def test_a_body_of_pieces_is_written_as_the_connection_drains_and_then_finished():
+    request = _Consumer()
+    GraphiteApi._write(request, Response(200, list(_Pieces.pieces), "application/json"))
+    producer = request.producer
+    for turn in range(1, 4):                     # one write a turn
+        producer.resumeProducing()
+        assert request.written == _Pieces.pieces[:turn] and not request.finished
+    producer.resumeProducing()
+    assert request.written == _Pieces.pieces and request.finished and request.producer is None
+
+
+_BIG_BODY_SERVER = """
+import sys
+from twisted.internet import reactor
+from twisted.web.resource import Resource
+from twisted.web.server import NOT_DONE_YET, Site
+from render_api.handlers import Response
+from render_api.http import GraphiteApi
+
+class Big(Resource):
+    isLeaf = True
+    def render_GET(self, request):
+        pieces = [bytes([65 + i % 26]) * 250_000 for i in range(40)]
+        GraphiteApi._write(request, Response(200, pieces, "application/json"))
+        return NOT_DONE_YET
+port = reactor.listenTCP(0, Site(Big()), interface="127.0.0.1")
+print(port.getHost().port, flush=True)
+reactor.callLater(60, reactor.stop)
+reactor.run()
+"""
+
+
+def test_a_big_body_of_pieces_reaches_an_http_client_whole():
+    # A real transport pauses the producer whenever its buffer is full (a pull producer that
+    # wrote twice a turn was paused twice, resumed once, and stalled after the first MB).
+    import http.client
+    import subprocess
+    import sys
+    server = subprocess.Popen([sys.executable, "-c", _BIG_BODY_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", int(server.stdout.readline()), timeout=20)
+        conn.request("GET", "/")
+        body = conn.getresponse().read()
+    finally:
+        server.kill()
+        server.wait()
+    assert body == b"".join(bytes([65 + i % 26]) * 250_000 for i in range(40))
+
+
+def test_a_client_gone_mid_body_gets_no_more_pieces():
+    request = _Consumer()
+    GraphiteApi._write(request, Response(200, list(_Pieces.pieces), "application/json"))
+    producer = request.producer
+    producer.resumeProducing()
+    producer.stopProducing()
+    producer.resumeProducing()
+    assert request.written == _Pieces.pieces[:1] and not request.finished
+
+
+def test_a_body_of_pieces_reaches_a_twisted_request_whole():
+    api = _Pieces(StoreReader(None, 10), RenderLimits(), reactor=None, threads=0)
+    request = _get(api, b"/version", {})
+    assert request.finished and b"".join(request.written) == b"".join(_Pieces.pieces)

@@ -38,7 +38,7 @@ def call(store, url, method="GET", admin_token="", auth=None, **params):
 
 
 def body(response):
-    return json.loads(response.body)
+    return json.loads(response.content)
 
 
 def test_find_series_returns_sorted_names(store):
@@ -56,7 +56,7 @@ def test_wrong_method_is_405_with_empty_body(store):
     for path, method in [("/tags", "POST"), ("/tags/tagSeries", "GET"), ("/tags/dc", "POST"),
                          ("/tags/findSeries", "PUT")]:
         got = call(store, path, method)
-        assert (got.status, got.body) == (405, b""), path
+        assert (got.status, got.content) == (405, b""), path
 
 
 def test_tag_series_normalises_and_registers_without_points(store):
@@ -165,13 +165,13 @@ def test_render_resolves_series_by_tag(store):
 
 def test_pretty_indents_and_sorts_keys(store):
     got = call(store, "/tags/dc", pretty="1")
-    assert got.body.decode() == json.dumps(body(got), indent=2, sort_keys=True)
+    assert got.content.decode() == json.dumps(body(got), indent=2, sort_keys=True)
 
 
 def test_http_routes_tags_with_method_and_authorization(store):
     api = GraphiteApi(StoreReader(store, 100), RenderLimits(), reactor=None, admin_token="t")
     route = api.route("/tags/delSeries/", method="POST", authorization="Bearer t")
-    assert json.loads(route({"path": ["cpu;dc=us;host=b"]}).body) is True
+    assert json.loads(route({"path": ["cpu;dc=us;host=b"]}).content) is True
     assert tags.tagged_names(store, ["name=cpu"]) == ["cpu;dc=eu;host=a"]
     assert api.route("/tags", method="GET")({}).status == 200
 
