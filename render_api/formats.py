@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import math
 import pickle
+from collections.abc import Iterable, Iterator
 from datetime import datetime, tzinfo
 
 import msgpack
@@ -56,14 +58,15 @@ def render(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
 
 def render_pieces(series_list: list[Series], fmt: str | None, *, tz: tzinfo,
                   max_data_points: int | None = None, no_null_points: bool = False,
-                  jsonp: str | None = None, pretty: bool = False) -> tuple[list[bytes], str]:
-    """`render`'s body as pieces to write in turn: a json body of many series is never
-    joined into one buffer (the HTTP layer writes them as the connection takes them)."""
+                  jsonp: str | None = None, pretty: bool = False) -> tuple[Iterable[bytes], str]:
+    """`render`'s body as pieces to write in turn. A json body is written a series at a
+    time as the pieces are taken, so a big one is never held whole and goes out while the
+    rest is still being written."""
     if fmt == "json" and not pretty:
         pieces = json_pieces(series_list, max_data_points, no_null_points)
         if jsonp is None:
             return pieces, JSON
-        return [jsonp.encode() + b"("] + pieces + [b")"], JAVASCRIPT
+        return itertools.chain((jsonp.encode() + b"(",), pieces, (b")",)), JAVASCRIPT
     body, ctype = _whole(series_list, fmt, tz, max_data_points, no_null_points, jsonp, pretty)
     return [body], ctype
 
@@ -123,21 +126,22 @@ def json_body(series_list: list[Series], max_data_points: int | None = None,
 
 
 def json_pieces(series_list: list[Series], max_data_points: int | None = None,
-                no_null_points: bool = False) -> list[bytes]:
+                no_null_points: bool = False) -> Iterator[bytes]:
     """`json_body` (not pretty) as pieces, in order: a series at a time, the header by
     json.dumps, the datapoints (the bulk of the body) by `_datapoints_json`."""
     shown = _json_series(series_list, max_data_points)
     if shown is None:
-        return [b"[]"]
-    pieces, digits = [b"["], _StampDigits(regular=not no_null_points)
+        yield b"[]"
+        return
+    yield b"["
+    digits, separator = _StampDigits(regular=not no_null_points), b""
     for series, stamps, values in _json_points(shown, no_null_points):
         tags = {k: str(v) for k, v in series.tags.items()}
         head = f'{{"target": {json.dumps(series.name)}, "tags": {json.dumps(tags)}, "datapoints": '
-        pieces += (_patched(head.encode()), _datapoints_json(series, stamps, values, digits), b"}, ")
-    if len(pieces) > 1:
-        pieces[-1] = b"}"
-    pieces.append(b"]")
-    return pieces
+        yield separator + _patched(head.encode())
+        yield _datapoints_json(series, stamps, values, digits)
+        separator = b"}, "
+    yield b"}]" if separator else b"]"
 
 
 def _json_series(series_list: list[Series], max_data_points: int | None) -> list[Series] | None:

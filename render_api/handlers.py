@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -28,14 +29,17 @@ Params = dict[str, list[str]]
 @dataclass
 class Response:
     status: int
-    body: bytes | list[bytes]     # a list is written piece by piece, never joined
+    body: bytes | Iterable[bytes]     # pieces are written in turn, as the connection drains
     content_type: str
     headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def content(self) -> bytes:
-        """The whole body as one bytes object."""
-        return self.body if isinstance(self.body, bytes) else b"".join(self.body)
+        """The whole body as one bytes object (pieces are joined once: an iterator can be
+        walked only once)."""
+        if not isinstance(self.body, bytes):
+            self.body = b"".join(self.body)
+        return self.body
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
 from urllib.parse import parse_qs
 from zoneinfo import ZoneInfo
 
@@ -97,7 +98,7 @@ class GraphiteApi(Resource):
         if self.pool is None:
             d = maybeDeferred(call, params)
         else:
-            d = deferToThreadPool(self.reactor, self.pool, call, params)
+            d = deferToThreadPool(self.reactor, self.pool, _with_pieces_listed, call, params)
         d.addCallback(self._done, request, path, started)
         d.addErrback(self._failed, request, path)
         return NOT_DONE_YET
@@ -119,43 +120,79 @@ class GraphiteApi(Resource):
         request.setHeader(b"Content-Type", response.content_type.encode())
         for k, v in response.headers.items():
             request.setHeader(k.encode(), v.encode())
-        if isinstance(response.body, bytes) or sum(map(len, response.body)) <= _Pieces.JOIN_UP_TO:
-            request.write(response.content)
+        if isinstance(response.body, bytes):
+            request.write(response.body)
             request.finish()
+            return
+        pieces = iter(response.body)
+        first = _first_pieces(pieces, _Pieces.JOIN_UP_TO)
+        request.write(b"".join(first))
+        if sum(map(len, first)) <= _Pieces.JOIN_UP_TO:
+            request.finish()            # that was all of it
         else:
-            request.registerProducer(_Pieces(request, response.body), False)
+            request.registerProducer(_Pieces(request, pieces), False)
+
+
+def _with_pieces_listed(call, params: Params) -> Response:
+    """`call(params)` with a body of pieces produced here, in the query's thread: on the
+    server's reactor thread they would hold up the Carbon receivers."""
+    response = call(params)
+    if not isinstance(response.body, bytes):
+        response.body = list(response.body)
+    return response
+
+
+def _first_pieces(pieces: Iterator[bytes], size: int) -> list[bytes]:
+    """Pieces taken from `pieces` until they hold more than `size` bytes or run out."""
+    taken, held = [], 0
+    for piece in pieces:
+        taken.append(piece)
+        held += len(piece)
+        if held > size:
+            break
+    return taken
 
 
 @implementer(IPullProducer)
 class _Pieces:
-    """Writes a body's pieces one per turn as the connection drains, and finishes the
-    request after the last.
+    """Writes the rest of a body one piece per turn, taking each from its iterator only
+    when the connection has drained, and finishes the request after the last.
 
-    Why: writing a big body at once has Twisted join all of it into one send buffer (a
-    second copy of up to hundreds of MB, faulted in page by page); a piece written is
-    released here as soon as it is handed over.  One write a turn, because a transport
-    pauses its producer once per write that finds its buffer full and resumes it once.
-    A body up to `JOIN_UP_TO` bytes is joined and written at once instead: the producer's
-    first turn waits for the reactor's next one."""
+    Why: a json body is written a series at a time as the client reads, so a big one is
+    never held whole (nor joined by Twisted into one send buffer, page by page) and its
+    first bytes are on their way while the rest is being written. One write a turn,
+    because a transport pauses its producer once per write that finds its buffer full and
+    resumes it once. A body of at most `JOIN_UP_TO` bytes is joined and written at once:
+    the producer's first turn would wait for the reactor's next one."""
 
     JOIN_UP_TO = 1 << 20
 
-    def __init__(self, request, pieces: list[bytes]):
-        self._request, self._next = request, 0
-        self._pieces: list[bytes] | None = pieces
+    def __init__(self, request, pieces: Iterator[bytes]):
+        self._request = request
+        self._pieces: Iterator[bytes] | None = pieces
 
     def resumeProducing(self) -> None:
         if self._pieces is None:
             return
-        piece, self._pieces[self._next] = self._pieces[self._next], b""
-        self._next += 1
-        self._request.write(piece)
-        if self._next == len(self._pieces):
-            self._request.unregisterProducer()
+        try:
+            piece = next(self._pieces, None)
+        except Exception as exc:        # the status line is out: all that is left is to cut
+            log.error("response body failed after its first bytes: %s", exc)
+            self._end()
+            self._request.loseConnection()
+            return
+        if piece is None:
+            self._end()
             self._request.finish()
+        else:
+            self._request.write(piece)
 
     def stopProducing(self) -> None:
-        self._pieces = None         # the client went away: drop the rest
+        self._pieces = None         # the client went away: write no more
+
+    def _end(self) -> None:
+        self._pieces = None
+        self._request.unregisterProducer()
 
 
 def request_params(request) -> Params:

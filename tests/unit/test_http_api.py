@@ -85,19 +85,55 @@ class _Consumer:
 
 def test_a_small_body_of_pieces_is_written_at_once():
     request = _Consumer()
-    GraphiteApi._write(request, Response(200, [b"[", b"{}", b"]"], "application/json"))
+    GraphiteApi._write(request, Response(200, iter([b"[", b"{}", b"]"]), "application/json"))
     assert request.written == [b"[{}]"] and request.finished and request.producer is None
 
 
-def test_a_body_of_pieces_is_written_as_the_connection_drains_and_then_finished():
-    request = _Consumer()
-    GraphiteApi._write(request, Response(200, list(_Pieces.pieces), "application/json"))
+def _counted(pieces: list[bytes], taken: list):
+    for piece in pieces:
+        taken.append(piece)
+        yield piece
+
+
+def test_a_body_of_pieces_is_taken_and_written_only_as_the_connection_drains():
+    request, taken = _Consumer(), []
+    a, b, c, d = _Pieces.pieces
+    GraphiteApi._write(request, Response(200, _counted(_Pieces.pieces, taken), "application/json"))
+    assert request.written == [a + b] and taken == [a, b]       # the first MiB goes at once
     producer = request.producer
-    for turn in range(1, 4):                     # one write a turn
-        producer.resumeProducing()
-        assert request.written == _Pieces.pieces[:turn] and not request.finished
+    producer.resumeProducing()                                  # then one piece a turn
+    assert request.written == [a + b, c] and taken == [a, b, c]
     producer.resumeProducing()
-    assert request.written == _Pieces.pieces and request.finished and request.producer is None
+    assert request.written == [a + b, c, d] and not request.finished
+    producer.resumeProducing()
+    assert request.finished and request.producer is None
+
+
+def test_a_client_gone_mid_body_gets_no_more_pieces():
+    request, taken = _Consumer(), []
+    GraphiteApi._write(request, Response(200, _counted(_Pieces.pieces, taken), "application/json"))
+    producer = request.producer
+    producer.stopProducing()
+    producer.resumeProducing()
+    assert len(request.written) == 1 and len(taken) == 2 and not request.finished
+
+
+def test_a_body_that_fails_after_its_first_bytes_cuts_the_connection():
+    def failing():
+        yield b"x" * (2 << 20)
+        raise ValueError("boom")
+    request = _Consumer()
+    request.loseConnection = lambda: setattr(request, "lost", True)
+    GraphiteApi._write(request, Response(200, failing(), "application/json"))
+    request.producer.resumeProducing()
+    assert request.lost and not request.finished and request.producer is None
+
+
+def test_with_threads_the_pieces_are_produced_in_the_query_thread():
+    from render_api.http import _with_pieces_listed
+    taken = []
+    response = _with_pieces_listed(lambda p: Response(200, _counted([b"a", b"b"], taken), "x"), {})
+    assert response.body == [b"a", b"b"] and taken == [b"a", b"b"]
 
 
 _BIG_BODY_SERVER = """
@@ -112,7 +148,7 @@ class Big(Resource):
     isLeaf = True
     def render_GET(self, request):
         pieces = [bytes([65 + i % 26]) * 250_000 for i in range(40)]
-        GraphiteApi._write(request, Response(200, pieces, "application/json"))
+        GraphiteApi._write(request, Response(200, iter(pieces), "application/json"))
         return NOT_DONE_YET
 port = reactor.listenTCP(0, Site(Big()), interface="127.0.0.1")
 print(port.getHost().port, flush=True)
@@ -136,16 +172,6 @@ def test_a_big_body_of_pieces_reaches_an_http_client_whole():
         server.kill()
         server.wait()
     assert body == b"".join(bytes([65 + i % 26]) * 250_000 for i in range(40))
-
-
-def test_a_client_gone_mid_body_gets_no_more_pieces():
-    request = _Consumer()
-    GraphiteApi._write(request, Response(200, list(_Pieces.pieces), "application/json"))
-    producer = request.producer
-    producer.resumeProducing()
-    producer.stopProducing()
-    producer.resumeProducing()
-    assert request.written == _Pieces.pieces[:1] and not request.finished
 
 
 def test_a_body_of_pieces_reaches_a_twisted_request_whole():
