@@ -188,11 +188,14 @@ def _datapoints_json(series: Series, stamps: np.ndarray, values: np.ndarray,
     """`[[v, ts], [v, ts], ...]` exactly as json.dumps (then graphite-web's patch) writes it."""
     if not len(values):
         return b"[]"
-    if not _is_integral(series) and not _orjson_exact(values):
-        return _patched(json.dumps(list(zip(python_values(series, values), stamps.tolist()))).encode())
-    if _is_integral(series) or not _ten_digits(stamps):
-        return orjson.dumps(list(zip(python_values(series, values), stamps.tolist()))).replace(b",", b", ")
-    return _datapoints_text(values, digits.of(stamps))
+    integral = _is_integral(series)
+    exact = integral or _orjson_exact(values)       # orjson prints them as json.dumps does
+    if exact and not integral and _ten_digits(stamps):
+        return _datapoints_text(values, digits.of(stamps))
+    pairs = list(zip(python_values(series, values), stamps.tolist()))
+    if exact:
+        return orjson.dumps(pairs).replace(b",", b", ")
+    return _patched(json.dumps(pairs).encode())
 
 
 # Each value's comma becomes this gap, whose zeros are then overwritten with the stamp.

@@ -125,12 +125,12 @@ class GraphiteApi(Resource):
             request.finish()
             return
         pieces = iter(response.body)
-        first = _first_pieces(pieces, _Pieces.JOIN_UP_TO)
+        first, more = _first_pieces(pieces, _Pieces.JOIN_UP_TO)
         request.write(b"".join(first))
-        if sum(map(len, first)) <= _Pieces.JOIN_UP_TO:
-            request.finish()            # that was all of it
-        else:
+        if more:
             request.registerProducer(_Pieces(request, pieces), False)
+        else:
+            request.finish()            # that was all of it
 
 
 def _with_pieces_listed(call, params: Params) -> Response:
@@ -142,15 +142,16 @@ def _with_pieces_listed(call, params: Params) -> Response:
     return response
 
 
-def _first_pieces(pieces: Iterator[bytes], size: int) -> list[bytes]:
-    """Pieces taken from `pieces` until they hold more than `size` bytes or run out."""
+def _first_pieces(pieces: Iterator[bytes], size: int) -> tuple[list[bytes], bool]:
+    """Pieces taken from `pieces` until they hold more than `size` bytes, and whether
+    `pieces` may hold more (False: they ran out first)."""
     taken, held = [], 0
     for piece in pieces:
         taken.append(piece)
         held += len(piece)
         if held > size:
-            break
-    return taken
+            return taken, True
+    return taken, False
 
 
 @implementer(IPullProducer)
